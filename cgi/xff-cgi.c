@@ -1,0 +1,477 @@
+/*
+ * xff-cgi: the forwarded-header correction for classic CGI.
+ *
+ *	xff-cgi [-c FILE] [PROGRAM [ARGS...]]
+ *
+ * Runs as the CGI program: builds the params from its own environment,
+ * corrects them (SPEC 3), and either answers the request itself with a
+ * CGI "Status: 400" or "Status: 404" response (exit status 0, the
+ * program never runs), or replaces its environment with exactly the
+ * corrected params and execs PROGRAM with ARGS (else [cgi] program).
+ * Standard input, output and error are passed on untouched: nothing is
+ * read from stdin, and nothing is written to stdout before the exec.
+ *
+ * The configuration is -c FILE, else $XFF_GATEWAY_CONFIG, else
+ * SYSCONFDIR/xff-gateway.ini.  A web server only puts HTTP_* names into
+ * a CGI environment on behalf of the client, so a client cannot choose
+ * the file.
+ *
+ * Interpreter line: "#!/usr/bin/xff-cgi /usr/bin/python3" in a script
+ * makes the kernel run "xff-cgi /usr/bin/python3 /path/script".  Linux
+ * passes everything after the interpreter path as one argument, so with
+ * "#!/usr/bin/xff-cgi -c /etc/x.ini /usr/bin/python3" argv[1] is
+ * "-c /etc/x.ini /usr/bin/python3": when there are at least two
+ * arguments and the first holds a space or a tab, it is split on spaces
+ * and tabs.  (A PROGRAM whose path holds a space can therefore not be
+ * given as the first argument; give it in [cgi] program instead.)
+ * A script whose interpreter line names xff-cgi but no program would
+ * make xff-cgi exec the script, and so itself, forever: that is refused.
+ *
+ * Failures (a missing or bad config, no program, a program that cannot
+ * be executed, out of memory) print "Status: 500 Internal Server Error"
+ * with a one-line body, explain the cause on stderr (the web server's
+ * error log), and exit 1.
+ *
+ * Event lines go to stderr as "xff-cgi: <level> <event> key=value ..."
+ * or, with [log] target = syslog, to syslog (facility daemon).  Each run
+ * handles one request, so there is nothing to rate-limit.  Warnings from
+ * loading the config are logged at debug level only, to keep them out
+ * of the error log on every request: check a file with xff-gateway -t.
+ */
+#define _XOPEN_SOURCE 700
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "correct.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"
+#endif
+
+#define DEFAULT_CONFIG	SYSCONFDIR "/xff-gateway.ini"
+#define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
+#define LINE_MAX_LEN	8192
+
+#define RESP_400	"Status: 400 Bad Request\r\n" \
+			"Content-Type: text/plain\r\n\r\nBad Request\n"
+#define RESP_404	"Status: 404 Not Found\r\n" \
+			"Content-Type: text/plain\r\n\r\nNot Found\n"
+#define RESP_500	"Status: 500 Internal Server Error\r\n" \
+			"Content-Type: text/plain\r\n\r\nInternal Server Error\n"
+
+extern char **environ;
+
+static int		log_syslog;
+static enum log_level	log_max = LOG_LVL_INFO;
+
+static void	writeall(int, const char *, size_t);
+static void	logline(enum log_level, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static void	fatal(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+static int	split_shebang(int *, char ***);
+static char	*find_program(const char *, int *);
+static int	runs_self(const char *);
+static void	log_events(const struct result *);
+static char	**build_env(const struct params *);
+
+/* Writes all of buf to fd, retrying short writes; errors are ignored. */
+static void
+writeall(int fd, const char *buf, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/*
+ * Logs one line at level lvl when the configured level allows it: to
+ * syslog, or to stderr as "xff-cgi: <level> <text>" in a single write.
+ */
+static void
+logline(enum log_level lvl, const char *fmt, ...)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	char	 text[LINE_MAX_LEN], line[LINE_MAX_LEN + 64];
+	va_list	 ap;
+	int	 n;
+
+	if (lvl > log_max)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (log_syslog) {
+		syslog(prio[lvl], "%s %s", log_level_name(lvl), text);
+		return;
+	}
+	n = snprintf(line, sizeof(line), "xff-cgi: %s %s\n",
+	    log_level_name(lvl), text);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	writeall(STDERR_FILENO, line, (size_t)n);
+}
+
+/*
+ * Reports a failure that stops the request: "xff-cgi: <text>" on stderr
+ * (and to syslog when configured), then the CGI 500 response on stdout.
+ * Does not return: exits 1.
+ */
+static void
+fatal(const char *fmt, ...)
+{
+	char	 text[LINE_MAX_LEN], line[LINE_MAX_LEN + 16];
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		text[0] = '\0';
+	n = snprintf(line, sizeof(line), "xff-cgi: %s\n", text);
+	if (n > 0) {
+		if ((size_t)n >= sizeof(line)) {
+			n = sizeof(line) - 1;
+			line[n - 1] = '\n';
+		}
+		writeall(STDERR_FILENO, line, (size_t)n);
+	}
+	if (log_syslog)
+		syslog(LOG_ERR, "error %s", text);
+	writeall(STDOUT_FILENO, RESP_500, sizeof(RESP_500) - 1);
+	exit(1);
+}
+
+/*
+ * Undoes the kernel's interpreter-line packing: with at least two
+ * arguments and a space or tab in argv[1], replaces argv[1] by its
+ * words.  Returns 0 (argv may be a new array), or -1 when out of memory.
+ */
+static int
+split_shebang(int *argcp, char ***argvp)
+{
+	static const char sep[] = " \t";
+	char	**argv = *argvp, **nv, *s, *w;
+	int	 argc = *argcp, nw = 0, i, j;
+
+	if (argc < 3 || strpbrk(argv[1], sep) == NULL)
+		return 0;
+	for (s = argv[1]; *s != '\0'; ) {
+		s += strspn(s, sep);
+		if (*s == '\0')
+			break;
+		nw++;
+		s += strcspn(s, sep);
+	}
+	nv = calloc((size_t)argc + (size_t)nw, sizeof(*nv));
+	if (nv == NULL)
+		return -1;
+	j = 0;
+	nv[j++] = argv[0];
+	for (s = argv[1]; *s != '\0'; ) {
+		s += strspn(s, sep);
+		if (*s == '\0')
+			break;
+		w = s;
+		s += strcspn(s, sep);
+		if (*s != '\0')
+			*s++ = '\0';
+		nv[j++] = w;
+	}
+	for (i = 2; i < argc; i++)
+		nv[j++] = argv[i];
+	nv[j] = NULL;
+	*argcp = j;
+	*argvp = nv;
+	return 0;
+}
+
+/*
+ * Returns the path to exec for prog: prog itself when it holds a '/',
+ * else the first executable regular file named prog in $PATH (the
+ * corrected environment keeps PATH).  Returns a malloc'd string, or
+ * NULL with *err set to an errno value.
+ */
+static char *
+find_program(const char *prog, int *err)
+{
+	const char	*path, *dir, *end;
+	struct stat	 st;
+	char		*buf;
+	size_t		 dlen, plen = strlen(prog), cap;
+	int		 seen_eacces = 0;
+
+	*err = 0;
+	if (strchr(prog, '/') != NULL) {
+		if ((buf = strdup(prog)) == NULL)
+			*err = ENOMEM;
+		return buf;
+	}
+	if (plen == 0) {
+		*err = ENOENT;
+		return NULL;
+	}
+	if ((path = getenv("PATH")) == NULL)
+		path = DEFAULT_PATH;
+	for (dir = path; ; dir = end + 1) {
+		end = strchr(dir, ':');
+		dlen = end != NULL ? (size_t)(end - dir) : strlen(dir);
+		if (dlen > SIZE_MAX - plen - 3) {
+			*err = ENAMETOOLONG;
+			return NULL;
+		}
+		cap = (dlen == 0 ? 1 : dlen) + 1 + plen + 1;
+		if ((buf = malloc(cap)) == NULL) {
+			*err = ENOMEM;
+			return NULL;
+		}
+		if (dlen == 0)
+			snprintf(buf, cap, "./%s", prog);
+		else
+			snprintf(buf, cap, "%.*s/%s", (int)dlen, dir, prog);
+		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(buf, X_OK) == 0)
+				return buf;
+			seen_eacces = 1;
+		}
+		free(buf);
+		if (end == NULL)
+			break;
+	}
+	*err = seen_eacces ? EACCES : ENOENT;
+	return NULL;
+}
+
+/*
+ * Returns 1 when path is a script whose interpreter line names this very
+ * executable (execing it would run xff-cgi again, forever), else 0.
+ * Unreadable files and anything that cannot be checked give 0.
+ */
+static int
+runs_self(const char *path)
+{
+	struct stat	 self, interp;
+	char		 buf[256], *p, *q;
+	ssize_t		 n;
+	int		 fd;
+
+	fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		return 0;
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n == -1 && errno == EINTR);
+	close(fd);
+	if (n < 3 || buf[0] != '#' || buf[1] != '!')
+		return 0;
+	buf[n] = '\0';
+	p = buf + 2;
+	p += strspn(p, " \t");
+	q = p + strcspn(p, " \t\r\n");
+	*q = '\0';
+	if (*p == '\0')
+		return 0;
+	if (stat(p, &interp) == -1 || stat("/proc/self/exe", &self) == -1)
+		return 0;
+	return interp.st_dev == self.st_dev && interp.st_ino == self.st_ino;
+}
+
+/* Logs the events of r that the configured level lets through. */
+static void
+log_events(const struct result *r)
+{
+	char	 line[LINE_MAX_LEN];
+	size_t	 i;
+
+	for (i = 0; i < r->nev; i++) {
+		if (r->ev[i].level > log_max)
+			continue;
+		event_format(r, i, line, sizeof(line));
+		logline(r->ev[i].level, "%s", line);
+	}
+	if (r->nev_dropped > 0)
+		logline(LOG_LVL_WARNING, "events_dropped count=%zu",
+		    r->nev_dropped);
+}
+
+/*
+ * Builds a NULL-terminated "NAME=VALUE" array from pl, for execve.  The
+ * strings live in one block that follows the pointers.  Returns NULL
+ * when out of memory.
+ */
+static char **
+build_env(const struct params *pl)
+{
+	char	**envp, *s;
+	size_t	 i, need, sz, ptrs;
+
+	if (pl->n > SIZE_MAX / sizeof(*envp) - 1)
+		return NULL;
+	ptrs = (pl->n + 1) * sizeof(*envp);
+	need = ptrs;
+	for (i = 0; i < pl->n; i++) {
+		sz = pl->v[i].name.len + pl->v[i].value.len;
+		if (sz < pl->v[i].name.len || sz > SIZE_MAX - 2 - need)
+			return NULL;
+		need += sz + 2;
+	}
+	if ((envp = malloc(need)) == NULL)
+		return NULL;
+	s = (char *)envp + ptrs;
+	for (i = 0; i < pl->n; i++) {
+		envp[i] = s;
+		if (pl->v[i].name.len > 0)
+			memcpy(s, pl->v[i].name.p, pl->v[i].name.len);
+		s += pl->v[i].name.len;
+		*s++ = '=';
+		if (pl->v[i].value.len > 0)
+			memcpy(s, pl->v[i].value.p, pl->v[i].value.len);
+		s += pl->v[i].value.len;
+		*s++ = '\0';
+	}
+	envp[pl->n] = NULL;
+	return envp;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct config	 cfg;
+	struct diag	 d;
+	struct result	 r;
+	struct param	*in = NULL;
+	char		**args, *one[2], **envp, *exe;
+	const char	*cfgpath = NULL, *prog, *a;
+	size_t		 i, nin;
+	int		 argi, err;
+
+	if (split_shebang(&argc, &argv) == -1)
+		fatal("out of memory");
+
+	for (argi = 1; argi < argc; argi++) {
+		a = argv[argi];
+		if (a[0] != '-' || a[1] == '\0')
+			break;
+		if (strcmp(a, "--") == 0) {
+			argi++;
+			break;
+		}
+		if (a[1] != 'c')
+			fatal("unknown option %s; usage: xff-cgi [-c FILE] "
+			    "[PROGRAM [ARGS...]]", a);
+		if (a[2] != '\0')
+			cfgpath = a + 2;
+		else if (argi + 1 < argc)
+			cfgpath = argv[++argi];
+		else
+			fatal("-c needs a FILE; usage: xff-cgi [-c FILE] "
+			    "[PROGRAM [ARGS...]]");
+	}
+	if (cfgpath == NULL) {
+		cfgpath = getenv("XFF_GATEWAY_CONFIG");
+		if (cfgpath == NULL || cfgpath[0] == '\0')
+			cfgpath = DEFAULT_CONFIG;
+	}
+
+	diag_init(&d);
+	if (config_load(cfgpath, &cfg, &d) == -1) {
+		for (i = 0; i < d.n; i++)
+			if (d.is_error[i])
+				logline(LOG_LVL_ERROR, "%s", d.msg[i]);
+		if (d.nerrors == 0)
+			logline(LOG_LVL_ERROR, "%s: cannot load the "
+			    "configuration", cfgpath);
+		fatal("%s: bad configuration, request refused", cfgpath);
+	}
+	log_max = cfg.log_level;
+	if (cfg.log_syslog) {
+		openlog("xff-cgi", LOG_PID, LOG_DAEMON);
+		log_syslog = 1;
+	}
+	for (i = 0; i < d.n; i++)
+		if (!d.is_error[i])
+			logline(LOG_LVL_DEBUG, "%s", d.msg[i]);
+	diag_free(&d);
+
+	if (argi < argc) {
+		prog = argv[argi];
+		args = argv + argi;
+	} else if (cfg.cgi_program != NULL) {
+		prog = cfg.cgi_program;
+		one[0] = cfg.cgi_program;
+		one[1] = NULL;
+		args = one;
+	} else
+		fatal("no program to run: give PROGRAM or set [cgi] program "
+		    "in %s", cfgpath);
+	if ((exe = find_program(prog, &err)) == NULL)
+		fatal("cannot execute %s: %s", prog, strerror(err));
+	if (runs_self(exe))
+		fatal("%s names xff-cgi as its interpreter without a program: "
+		    "write \"#!/path/to/xff-cgi /path/to/interpreter\"", exe);
+
+	for (nin = 0; environ != NULL && environ[nin] != NULL; nin++)
+		;
+	if (nin > 0 && (in = calloc(nin, sizeof(*in))) == NULL)
+		fatal("out of memory");
+	for (i = 0; i < nin; i++)
+		in[i] = param_from_env(environ[i]);
+
+	result_init(&r);
+	if (xff_correct(&cfg, in, nin, &r) == -1)
+		fatal("out of memory while correcting the request");
+	log_events(&r);
+
+	if (r.status != 200) {
+		if (r.status == 404)
+			writeall(STDOUT_FILENO, RESP_404, sizeof(RESP_404) - 1);
+		else
+			writeall(STDOUT_FILENO, RESP_400, sizeof(RESP_400) - 1);
+		result_free(&r);
+		free(in);
+		free(exe);
+		config_free(&cfg);
+		if (log_syslog)
+			closelog();
+		return 0;
+	}
+
+	if ((envp = build_env(&r.out)) == NULL)
+		fatal("out of memory");
+	logline(LOG_LVL_DEBUG, "exec %s", exe);
+	if (log_syslog)
+		closelog();
+	execve(exe, args, envp);
+	err = errno;
+	if (log_syslog)
+		openlog("xff-cgi", LOG_PID, LOG_DAEMON);
+	fatal("cannot execute %s: %s", exe, strerror(err));
+	/* NOTREACHED */
+	return 1;
+}

@@ -1,0 +1,638 @@
+/*
+ * backend.c: the FastCGI client side of the gateway.  One request at a
+ * time per connection (request id 1), whole name-value pairs per PARAMS
+ * record, the body streamed into STDIN records, the response relayed as
+ * it arrives, poll() on the backend socket in both directions so that a
+ * backend answering before it reads the body cannot deadlock us.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "escape.h"
+#include "ipaddr.h"
+#include "log.h"
+
+#define REQ_ID		1
+
+struct relay {
+	struct backend		*b;
+	const struct config	*cfg;
+	FCGX_Request		*req;
+	int			 fd;		/* backend connection or -1 */
+	int			 reused;	/* fd came from the pool */
+	unsigned		 nreq;		/* requests done on fd before */
+	int			 timeout;	/* backend_timeout in ms */
+	size_t			 wlen;		/* bytes queued in wbuf */
+	size_t			 woff;		/* of them, bytes sent */
+	struct frec_parser	 p;
+	int			 ended;		/* END_REQUEST received */
+	int			 trailing;	/* bytes followed END_REQUEST */
+	int			 complete;	/* the empty STDIN went out */
+	int			 relayed;	/* STDOUT was given to the front */
+	int			 gotany;	/* a byte came from the backend */
+	int			 front_err;	/* the front failed */
+	int			 senderr;	/* failure was a send() error */
+	unsigned long		 body;		/* body bytes taken from the front */
+	int			 status;	/* failure: status to answer */
+	const char		*why;		/* failure: what went wrong */
+	int			 err;		/* failure: errno or 0 */
+};
+
+/* Returns the monotonic second. */
+static long
+mono_sec(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (long)ts.tv_sec;
+}
+
+/* Converts seconds to a poll timeout in ms, at least 1. */
+static int
+to_ms(double s)
+{
+	double	ms = s * 1000.0;
+
+	if (ms < 1.0)
+		return 1;
+	if (ms > (double)INT_MAX)
+		return INT_MAX;
+	return (int)ms;
+}
+
+/* Allocates the buffers. */
+int
+backend_init(struct backend *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+	b->wbuf = malloc(BACKEND_BUFSZ);
+	b->rbuf = malloc(BACKEND_BUFSZ);
+	if (b->wbuf == NULL || b->rbuf == NULL) {
+		backend_free(b);
+		return -1;
+	}
+	return 0;
+}
+
+/* Closes the kept connection. */
+void
+backend_close(struct backend *b)
+{
+	if (b->fd != -1) {
+		close(b->fd);
+		b->fd = -1;
+	}
+	b->nreq = 0;
+}
+
+/* Closes and frees. */
+void
+backend_free(struct backend *b)
+{
+	backend_close(b);
+	free(b->wbuf);
+	free(b->rbuf);
+	b->wbuf = NULL;
+	b->rbuf = NULL;
+}
+
+/* Formats a socket spec for the log. */
+void
+backend_name(const struct sockspec *s, char *buf, size_t cap)
+{
+	char	ip[IP_TEXT_MAX];
+
+	switch (s->kind) {
+	case SOCK_UNIX:
+		snprintf(buf, cap, "unix:%s", s->path);
+		break;
+	case SOCK_TCP:
+		ip_format(&s->ip, ip);
+		if (s->ip.family == 6)
+			snprintf(buf, cap, "[%s]:%u", ip, s->port);
+		else
+			snprintf(buf, cap, "%s:%u", ip, s->port);
+		break;
+	default:
+		snprintf(buf, cap, "-");
+		break;
+	}
+}
+
+/* Records a failure; returns -1. */
+static int
+rl_fail(struct relay *r, int status, const char *why, int err)
+{
+	if (r->why == NULL) {
+		r->status = status;
+		r->why = why;
+		r->err = err;
+	}
+	return -1;
+}
+
+/* Connects a Unix socket, waiting at most ms for room in the backlog. */
+static int
+connect_unix(const struct sockspec *s, int ms)
+{
+	struct sockaddr_un	 sun;
+	struct timeval		 tv;
+	int			 fd, fl;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(s->path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun.sun_path, s->path, strlen(s->path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	/* a blocking connect on AF_UNIX waits for backlog room up to SO_SNDTIMEO */
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
+		goto fail;
+	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		if (errno != EINTR)
+			goto fail;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		goto fail;
+	return fd;
+fail:
+	fl = errno;
+	close(fd);
+	errno = fl;
+	return -1;
+}
+
+/* Connects TCP without blocking longer than ms. */
+static int
+connect_tcp(const struct sockspec *s, int ms)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 slen, elen;
+	struct pollfd		 pfd;
+	int			 fd, e, one = 1, k;
+
+	memset(&ss, 0, sizeof(ss));
+	if (s->ip.family == 4) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((unsigned short)s->port);
+		memcpy(&sin->sin_addr, s->ip.a, 4);
+		slen = sizeof(*sin);
+	} else {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((unsigned short)s->port);
+		memcpy(&sin6->sin6_addr, s->ip.a, 16);
+		slen = sizeof(*sin6);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
+		goto fail;
+	if (connect(fd, (struct sockaddr *)&ss, slen) == 0)
+		return fd;
+	if (errno != EINPROGRESS && errno != EINTR)
+		goto fail;
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	while ((k = poll(&pfd, 1, ms)) == -1 && errno == EINTR)
+		;
+	if (k == -1)
+		goto fail;
+	if (k == 0) {
+		errno = ETIMEDOUT;
+		goto fail;
+	}
+	elen = sizeof(e);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) == -1)
+		goto fail;
+	if (e != 0) {
+		errno = e;
+		goto fail;
+	}
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/* Returns 1 when an idle kept connection shows nothing: no EOF, no stray bytes. */
+static int
+idle_ok(int fd)
+{
+	struct pollfd	pfd;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 0;
+}
+
+/* Gets a connection: the kept one when usable and fresh is 0, else a new one. */
+static int
+rl_open(struct relay *r, unsigned gen, int fresh)
+{
+	struct backend		*b = r->b;
+	const struct config	*cfg = r->cfg;
+	int			 ms = to_ms(cfg->connect_timeout);
+
+	r->reused = 0;
+	r->nreq = 0;
+	if (b->fd != -1) {
+		if (!fresh && cfg->keep_conn && b->gen == gen &&
+		    b->nreq < BACKEND_MAX_REUSE &&
+		    mono_sec() - b->idle_since < BACKEND_IDLE_MAX &&
+		    idle_ok(b->fd)) {
+			r->fd = b->fd;
+			r->nreq = b->nreq;
+			r->reused = 1;
+			b->fd = -1;
+			b->nreq = 0;
+			return 0;
+		}
+		backend_close(b);
+	}
+	if (cfg->backend.kind == SOCK_UNIX)
+		r->fd = connect_unix(&cfg->backend, ms);
+	else if (cfg->backend.kind == SOCK_TCP)
+		r->fd = connect_tcp(&cfg->backend, ms);
+	else {
+		r->fd = -1;
+		errno = EINVAL;
+	}
+	if (r->fd == -1)
+		return rl_fail(r, 502, "connect", errno);
+	return 0;
+}
+
+/*
+ * Reads what the backend sent and relays it.  Returns 0, or -1 on a
+ * backend failure (r->why set) or when the front failed (r->front_err).
+ */
+static int
+rl_input(struct relay *r)
+{
+	const unsigned char	*data;
+	size_t			 pos = 0, dlen;
+	ssize_t			 n;
+	int			 dirty = 0;
+	enum frec_event		 ev;
+
+	n = recv(r->fd, r->b->rbuf, BACKEND_BUFSZ, MSG_DONTWAIT);
+	if (n == 0)
+		return rl_fail(r, 502, "backend closed the connection", 0);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		return rl_fail(r, 502, "read", errno);
+	}
+	r->gotany = 1;
+	while (pos < (size_t)n) {
+		ev = frec_parse(&r->p, r->b->rbuf, (size_t)n, &pos, &data,
+		    &dlen);
+		if (ev == FREC_NEED)
+			break;
+		if (ev == FREC_FAIL)
+			return rl_fail(r, 502, r->p.error, 0);
+		if (ev == FREC_END) {
+			r->ended = 1;
+			if (pos != (size_t)n)
+				r->trailing = 1;
+			break;
+		}
+		if (ev == FREC_OUT) {
+			r->relayed = 1;
+			dirty = 1;
+			if (FCGX_PutStr((const char *)data, (int)dlen,
+			    r->req->out) != (int)dlen) {
+				r->front_err = 1;
+				return -1;
+			}
+		} else
+			FCGX_PutStr((const char *)data, (int)dlen, r->req->err);
+	}
+	/* stream: push what arrived now; at the end FCGX_Finish_r does it */
+	if (dirty && !r->ended && FCGX_FFlush(r->req->out) == -1) {
+		r->front_err = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Sends the queued bytes, relaying backend output while the backend is
+ * not reading.  Returns 0 when all went out, 1 when the backend ended
+ * the request first, -1 on failure.
+ */
+static int
+rl_send(struct relay *r)
+{
+	struct pollfd	pfd;
+	ssize_t		n;
+	int		k;
+
+	while (r->woff < r->wlen) {
+		n = send(r->fd, r->b->wbuf + r->woff, r->wlen - r->woff,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			r->woff += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			r->senderr = 1;
+			return rl_fail(r, 502, "write", errno);
+		}
+		pfd.fd = r->fd;
+		pfd.events = POLLIN | POLLOUT;
+		pfd.revents = 0;
+		k = poll(&pfd, 1, r->timeout);
+		if (k == -1) {
+			if (errno == EINTR)
+				continue;
+			return rl_fail(r, 502, "poll", errno);
+		}
+		if (k == 0)
+			return rl_fail(r, 504, "timeout", 0);
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (rl_input(r) == -1)
+				return -1;
+			if (r->ended)
+				return 1;
+		}
+	}
+	r->wlen = r->woff = 0;
+	return 0;
+}
+
+/* Queues BEGIN_REQUEST and the PARAMS stream, sending full buffers. */
+static int
+rl_head(struct relay *r, const struct params *pl)
+{
+	unsigned char	*w = r->b->wbuf;
+	size_t		 next = 0;
+	long		 k;
+	int		 rc;
+
+	r->wlen = frec_begin(w, REQ_ID, r->cfg->keep_conn);
+	while (next < pl->n) {
+		k = frec_params(REQ_ID, pl->v, pl->n, &next, w + r->wlen,
+		    BACKEND_BUFSZ - r->wlen);
+		if (k < 0)
+			return rl_fail(r, 400, "param too long", 0);
+		r->wlen += (size_t)k;
+		if (next < pl->n && (rc = rl_send(r)) != 0)
+			return rc;
+	}
+	if (BACKEND_BUFSZ - r->wlen < FREC_HDRLEN && (rc = rl_send(r)) != 0)
+		return rc;
+	r->wlen += frec_header(w + r->wlen, FREC_PARAMS, REQ_ID, 0, 0);
+	return 0;
+}
+
+/*
+ * Takes body bytes from the front: blocks for the first byte only when
+ * none is buffered, then takes only what libfcgi already holds.  Returns
+ * the count, 0 at the end of the body, -1 when the front failed.
+ */
+static long
+front_take(FCGX_Stream *in, unsigned char *p, size_t cap)
+{
+	long	avail = (long)(in->stop - in->rdNext);
+	size_t	got = 0;
+	int	k;
+
+	if (avail <= 0) {
+		if (FCGX_GetStr((char *)p, 1, in) != 1)
+			return FCGX_GetError(in) != 0 ? -1 : 0;
+		got = 1;
+		avail = (long)(in->stop - in->rdNext);
+	}
+	if (avail < 0)
+		avail = 0;
+	if ((size_t)avail > cap - got)
+		avail = (long)(cap - got);
+	if (avail > 0) {
+		k = FCGX_GetStr((char *)p + got, (int)avail, in);
+		if (k > 0)
+			got += (size_t)k;
+	}
+	return (long)got;
+}
+
+/* Streams the body into STDIN records and ends the stream. */
+static int
+rl_body(struct relay *r)
+{
+	unsigned char	*w = r->b->wbuf;
+	size_t		 room, cap;
+	long		 k;
+	int		 rc;
+
+	for (;;) {
+		room = BACKEND_BUFSZ - r->wlen;
+		/* header + at least 1 KiB + padding + the final empty record */
+		if (room < 3 * FREC_HDRLEN + 1024) {
+			if ((rc = rl_send(r)) != 0)
+				return rc;
+			room = BACKEND_BUFSZ;
+		}
+		cap = room - 2 * FREC_HDRLEN - 7;
+		if (cap > FREC_MAXCONTENT)
+			cap = FREC_MAXCONTENT;
+		k = front_take(r->req->in, w + r->wlen + FREC_HDRLEN, cap);
+		if (k < 0) {
+			r->front_err = 1;
+			return -1;
+		}
+		if (k == 0) {
+			r->wlen += frec_header(w + r->wlen, FREC_STDIN, REQ_ID,
+			    0, 0);
+			if ((rc = rl_send(r)) != 0)
+				return rc;
+			r->complete = 1;
+			return 0;
+		}
+		r->body += (unsigned long)k;
+		r->wlen += frec_wrap(w + r->wlen, FREC_STDIN, REQ_ID,
+		    (size_t)k);
+		if ((rc = rl_send(r)) != 0)
+			return rc;
+	}
+}
+
+/* Waits for and relays the response until END_REQUEST. */
+static int
+rl_wait(struct relay *r)
+{
+	struct pollfd	pfd;
+	int		k;
+
+	while (!r->ended) {
+		pfd.fd = r->fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		k = poll(&pfd, 1, r->timeout);
+		if (k == -1) {
+			if (errno == EINTR)
+				continue;
+			return rl_fail(r, 502, "poll", errno);
+		}
+		if (k == 0)
+			return rl_fail(r, 504, "timeout", 0);
+		if (rl_input(r) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Logs a backend failure. */
+static void
+log_failure(const struct relay *r)
+{
+	char	name[160], uri[256], err[128];
+
+	backend_name(&r->cfg->backend, name, sizeof(name));
+	escape_log(xstr_c(FCGX_GetParam("REQUEST_URI", r->req->envp)), 120,
+	    uri, sizeof(uri));
+	if (r->err != 0)
+		escape_log(xstr_c(strerror(r->err)), 80, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "-");
+	log_msg(r->status == 504 ? LOG_LVL_WARNING : LOG_LVL_ERROR,
+	    "backend_error", "backend_error backend=%s reason=%s error=%s "
+	    "reused=%d relayed=%d uri=%s", name, r->why, err, r->reused,
+	    r->relayed, uri);
+}
+
+/* Escapes the reason words: spaces become '_' (static text, no other bytes). */
+static const char *
+reason_word(const char *why, char *buf, size_t cap)
+{
+	size_t	i;
+
+	for (i = 0; why[i] != '\0' && i + 1 < cap; i++)
+		buf[i] = why[i] == ' ' ? '_' : why[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+/* Forwards one request; see backend.h. */
+int
+backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
+    const struct params *pl, FCGX_Request *req)
+{
+	struct relay	 r;
+	char		 word[64];
+	size_t		 i;
+	int		 attempt, rc;
+
+	for (i = 0; i < pl->n; i++) {
+		size_t	len = frec_pairlen(pl->v[i].name.len,
+		    pl->v[i].value.len);
+
+		if (len == 0 || len > FREC_MAXCONTENT) {
+			char	nm[128];
+
+			escape_log(pl->v[i].name, 64, nm, sizeof(nm));
+			log_msg(LOG_LVL_WARNING, "param_too_long",
+			    "param_too_long name=%s size=%zu", nm, len);
+			return 400;
+		}
+	}
+
+	for (attempt = 0;; attempt++) {
+		memset(&r, 0, sizeof(r));
+		r.b = b;
+		r.cfg = cfg;
+		r.req = req;
+		r.fd = -1;
+		r.timeout = to_ms(cfg->backend_timeout);
+		frec_parser_init(&r.p, REQ_ID);
+		if (rl_open(&r, gen, attempt > 0) == -1)
+			break;
+		if ((rc = rl_head(&r, pl)) == 0 && (rc = rl_body(&r)) == 0)
+			rc = rl_wait(&r);
+		if (rc >= 0 || r.front_err)
+			break;
+		/* a kept connection that died before any of the body went out */
+		if (attempt == 0 && r.reused && r.senderr && r.body == 0 &&
+		    !r.gotany && !r.relayed &&
+		    (r.err == EPIPE || r.err == ECONNRESET)) {
+			log_msg(LOG_LVL_DEBUG, NULL, "backend_retry "
+			    "reason=stale_kept_connection");
+			close(r.fd);
+			r.fd = -1;
+			continue;
+		}
+		break;
+	}
+
+	if (r.front_err) {
+		if (r.fd != -1)
+			close(r.fd);
+		log_msg(LOG_LVL_INFO, "front_error",
+		    "front_error reason=client_went_away");
+		return RELAY_ABORT;
+	}
+	if (!r.ended) {
+		if (r.fd != -1)
+			close(r.fd);
+		r.why = reason_word(r.why != NULL ? r.why : "unknown", word,
+		    sizeof(word));
+		log_failure(&r);
+		if (r.relayed)
+			return RELAY_ABORT;
+		return r.status != 0 ? r.status : 502;
+	}
+
+	/* END_REQUEST */
+	if (r.p.proto_status != FREC_REQUEST_COMPLETE) {
+		close(r.fd);
+		r.status = r.p.proto_status == FREC_OVERLOADED ? 503 : 502;
+		snprintf(word, sizeof(word), "protocol_status_%d",
+		    r.p.proto_status);
+		r.why = word;
+		log_failure(&r);
+		if (!r.relayed)
+			return r.status;
+		return RELAY_OK;
+	}
+	FCGX_SetExitStatus((int)r.p.app_status, req->out);
+	if (cfg->keep_conn && r.complete && !r.trailing &&
+	    r.woff == r.wlen) {
+		b->fd = r.fd;
+		b->gen = gen;
+		b->nreq = r.nreq + 1;
+		b->idle_since = mono_sec();
+	} else
+		close(r.fd);
+	return RELAY_OK;
+}

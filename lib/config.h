@@ -1,0 +1,119 @@
+/*
+ * config.h: the INI configuration (SPEC 2), loaded and validated.
+ */
+#ifndef XFF_CONFIG_H
+#define XFF_CONFIG_H
+
+#include <stddef.h>
+#include <regex.h>
+#include "ipaddr.h"
+
+#define XFF_DEPTH_MAX	64
+
+enum log_level {
+	LOG_LVL_ERROR = 0,
+	LOG_LVL_WARNING,
+	LOG_LVL_INFO,
+	LOG_LVL_DEBUG
+};
+
+/* A socket address as written in listen = / backend =. */
+struct sockspec {
+	int		 kind;		/* SOCK_NONE, SOCK_UNIX or SOCK_TCP */
+	char		 path[108];	/* SOCK_UNIX: the path */
+	struct ip	 ip;		/* SOCK_TCP: the address */
+	unsigned	 port;		/* SOCK_TCP: 1-65535 */
+};
+#define SOCK_NONE	0
+#define SOCK_UNIX	1
+#define SOCK_TCP	2
+
+/*
+ * Parses "unix:/abs/path", "a.b.c.d:port" or "[v6]:port".  Returns 0, or
+ * -1 with a static description of the problem in *why.
+ */
+int	sockspec_parse(const char *s, struct sockspec *out, const char **why);
+
+struct config {
+	char		*path;			/* the file it came from */
+
+	/* [gateway] */
+	int		 has_gateway;		/* the section was present */
+	struct sockspec	 listen;		/* kind SOCK_NONE when absent */
+	struct sockspec	 backend;		/* kind SOCK_NONE when absent */
+	int		 workers;		/* 16 */
+	double		 connect_timeout;	/* 5 */
+	double		 backend_timeout;	/* 60 */
+	int		 keep_conn;		/* 1 */
+	char		*user;			/* NULL when empty */
+	char		*group;			/* NULL when empty */
+	char		*status_uri;		/* NULL when empty */
+	struct cidrset	 status_allow;		/* 127.0.0.1/32 ::1/128 */
+
+	/* [trust] */
+	int		 x_for;			/* 1 */
+	int		 x_proto;		/* 1 */
+	int		 x_host;		/* 0 */
+	int		 x_port;		/* 0 */
+	int		 x_prefix;		/* 0 */
+	int		 forwarded;		/* 0 */
+	struct cidrset	 proxies;		/* empty */
+
+	/* [rules] */
+	int		 strict;		/* 0 */
+	int		 always_proxy;		/* 0 */
+	int		 no_spoofing;		/* 0 */
+	int		 header_required;	/* resolved: explicit, else strict || always_proxy */
+	int		 loose;			/* loose_unsafe, 0 */
+	int		 clean;			/* 1 */
+	int		 rewrite_remote_addr;	/* 1 */
+	regex_t		*exempt;		/* compiled, REG_EXTENDED */
+	char		**exempt_src;		/* the pattern texts */
+	size_t		 nexempt;
+	int		 exempt_stealth;	/* 0 */
+	int		 keep_original;		/* 1 */
+	int		 strip_proxy_header;	/* 1 */
+	char		**strip_headers;	/* CGI names, e.g. "HTTP_X_REAL_IP" */
+	size_t		 nstrip;
+
+	/* [cgi] */
+	char		*cgi_program;		/* NULL when empty */
+
+	/* [log] */
+	enum log_level	 log_level;		/* LOG_LVL_INFO */
+	int		 log_syslog;		/* 0: stderr, 1: syslog */
+};
+
+/* Messages from loading: errors make the load fail; warnings do not. */
+struct diag {
+	char		**msg;
+	int		 *is_error;
+	size_t		  n;
+	size_t		  nerrors;
+};
+
+/* Fills cfg with the defaults of SPEC 2 (no file involved). Returns 0 or -1 (no memory). */
+int	config_defaults(struct config *cfg);
+
+/*
+ * Loads and validates the INI file at path into cfg (SPEC 2).  Every
+ * problem is added to d as "PATH: [section] key: problem" (or
+ * "PATH: problem" / "PATH:LINE: problem" when no key is involved).
+ * Returns 0 when there was no error (warnings may have been added; cfg
+ * is then complete), -1 otherwise (cfg is freed and zeroed).
+ */
+int	config_load(const char *path, struct config *cfg, struct diag *d);
+
+/* Releases everything config_load or config_defaults allocated. */
+void	config_free(struct config *cfg);
+
+void	diag_init(struct diag *d);
+/* Appends a formatted message; is_error 1 for an error, 0 for a warning. */
+void	diag_add(struct diag *d, int is_error, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	diag_free(struct diag *d);
+
+/* Returns the name of a level ("error", "warning", "info", "debug"). */
+const char *log_level_name(enum log_level l);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * params.h: an ordered list of FastCGI/CGI params (name, value).
+ * Strings are borrowed: they point into the caller's buffers or into an
+ * arena and are never freed by the list.
+ */
+#ifndef XFF_PARAMS_H
+#define XFF_PARAMS_H
+
+#include <stddef.h>
+#include "xstr.h"
+#include "arena.h"
+
+struct param {
+	struct xstr	name;
+	struct xstr	value;
+};
+
+struct params {
+	struct param	*v;
+	size_t		 n, cap;
+};
+
+/* Splits "NAME=VALUE" at the first '='; a string without '=' gives an empty value. */
+struct param param_from_env(const char *s);
+
+/* Appends one param, growing the list from the arena. Returns 0 or -1. */
+int	params_push(struct params *pl, struct arena *a, struct xstr name,
+	    struct xstr value);
+
+/*
+ * Builds in out (emptied first) one param per name from in, in order of
+ * first appearance: values of repeated names are joined in order with
+ * ", " ("; " for HTTP_COOKIE).  Returns 0, or -1 when out of memory.
+ */
+int	params_join(const struct param *in, size_t nin, struct params *out,
+	    struct arena *a);
+
+/* Returns the index of name in pl, or -1. */
+long	params_find(const struct params *pl, const char *name);
+
+#endif

@@ -1,0 +1,513 @@
+"""Process and network helpers for the xff-gateway integration tests.
+
+Everything runs in a private temporary directory, listens only on
+127.0.0.1 or on Unix sockets inside that directory, and every process
+started here is stopped by its PID when the Env is closed, whatever
+happened before.  Every wait and every request has a timeout, so a broken
+gateway makes the suite fail, never hang.
+"""
+import http.client
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRCDIR = os.environ.get("abs_top_srcdir") or os.path.dirname(os.path.dirname(HERE))
+BUILDDIR = os.environ.get("abs_top_builddir") or SRCDIR
+
+GATEWAY = os.path.join(BUILDDIR, "gateway", "xff-gateway")
+ECHO_APP = os.path.join(BUILDDIR, "tests", "echo-app")
+PHP_INDEX = os.path.join(SRCDIR, "tests", "integration", "backend-php", "index.php")
+WSGI_APP = os.path.join(SRCDIR, "tests", "integration", "backend-wsgi", "app.py")
+NGINX_SNIPPET = os.path.join(SRCDIR, "etc", "nginx-xff-gateway.conf")
+SPAWN_EXAMPLE = os.path.join(SRCDIR, "etc", "spawn-fcgi.example")
+
+# The paths the shipped examples use; tests replace them with their own.
+RUN_DIR = "/run/xff-gateway"
+EXAMPLE_SOCK = RUN_DIR + "/xff-gateway.sock"
+
+WAIT = 10.0        # seconds for a process or socket to come up
+REQUEST_TIMEOUT = 30.0
+
+
+class HarnessError(Exception):
+    pass
+
+
+def find_program(*names):
+    """First of names found in PATH or /usr/sbin, else HarnessError."""
+    path = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+    for name in names:
+        found = shutil.which(name, path=path)
+        if found:
+            return found
+    raise HarnessError("program not found: %s" % " or ".join(names))
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def render(template, values):
+    """Replaces @NAME@ in template; an unknown @NAME@ is an error."""
+    def sub(m):
+        if m.group(1) not in values:
+            raise HarnessError("template: no value for @%s@" % m.group(1))
+        return str(values[m.group(1)])
+    return re.sub(r"@([A-Z_][A-Z0-9_]*)@", sub, template)
+
+
+def read_text(path, limit=1 << 20):
+    try:
+        with open(path, "rb") as f:
+            return f.read(limit).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def can_connect(addr):
+    """addr: a Unix socket path or a (host, port) tuple."""
+    if isinstance(addr, tuple):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    else:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(1.0)
+    try:
+        s.connect(addr)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def proc_status(pid, field):
+    """A field of /proc/PID/status in kB (VmHWM, VmRSS), or None."""
+    text = read_text("/proc/%d/status" % pid)
+    m = re.search(r"^%s:\s+(\d+)\s+kB" % re.escape(field), text, re.M)
+    return int(m.group(1)) if m else None
+
+
+# ------------------------------------------------------------ nginx snippet
+
+def _blocks(text):
+    """Top-level `head { body }` blocks of an nginx file, comments removed,
+    as a list of (head, body); nested blocks stay inside the body."""
+    lines = [re.sub(r"(^|\s)#.*$", "", line) for line in text.splitlines()]
+    text = "\n".join(lines)
+    out = []
+    i = 0
+    while True:
+        start = text.find("{", i)
+        if start < 0:
+            break
+        head = text[i:start].strip().split(";")[-1].strip()
+        depth = 0
+        j = start
+        while j < len(text):
+            if text[j] == "{":
+                depth += 1
+            elif text[j] == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+            j += 1
+        if depth != 0:
+            raise HarnessError("unbalanced braces in nginx snippet")
+        out.append((head, text[start + 1:j]))
+        i = j + 1
+    return out
+
+
+class NginxSnippet:
+    """etc/nginx-xff-gateway.conf, read as the tests use it: the upstream
+    block and the location blocks, with the example socket path replaced.
+    Tests build their server from these pieces, so the shipped example is
+    exercised as written."""
+
+    def __init__(self, sock, path=NGINX_SNIPPET):
+        text = read_text(path)
+        if not text:
+            raise HarnessError("cannot read %s" % path)
+        if EXAMPLE_SOCK not in text:
+            raise HarnessError("%s does not name %s" % (path, EXAMPLE_SOCK))
+        text = text.replace(EXAMPLE_SOCK, sock)
+        self.upstreams = {}
+        self.locations = {}
+        for head, body in _blocks(text):
+            words = head.split()
+            if words and words[0] == "upstream":
+                self.upstreams[words[1]] = body
+            elif words and words[0] == "server":
+                for h, b in _blocks(body):
+                    w = h.split()
+                    if w and w[0] == "location":
+                        self.locations[w[-1]] = b
+        if not self.upstreams or len(self.locations) < 2:
+            raise HarnessError("%s: expected an upstream block and two "
+                               "locations" % path)
+
+    def plain(self):
+        """Body of the location that opens one connection per request."""
+        for body in self.locations.values():
+            if "fastcgi_keep_conn" not in body:
+                return body
+        raise HarnessError("no plain location in the nginx snippet")
+
+    def keepalive(self):
+        """(upstream name, upstream body, location body) of the keep-alive
+        variant."""
+        for body in self.locations.values():
+            if "fastcgi_keep_conn" in body:
+                m = re.search(r"fastcgi_pass\s+([A-Za-z0-9_]+)\s*;", body)
+                if not m or m.group(1) not in self.upstreams:
+                    raise HarnessError("keep-alive location does not pass to "
+                                       "an upstream of the snippet")
+                return m.group(1), self.upstreams[m.group(1)], body
+        raise HarnessError("no keep-alive location in the nginx snippet")
+
+
+def location(path, body, extra=""):
+    """An nginx location block: the snippet's body plus extra directives."""
+    return "location %s {\n%s\n%s\n}\n" % (path, body.strip(), extra)
+
+
+# ------------------------------------------------------------ environment
+
+class Proc:
+    def __init__(self, name, popen, log):
+        self.name = name
+        self.popen = popen
+        self.pid = popen.pid
+        self.log = log
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def log_text(self):
+        return read_text(self.log) if self.log else ""
+
+
+class Env:
+    """A temporary directory and the processes started in it."""
+
+    def __init__(self, name="xffgw"):
+        self.dir = tempfile.mkdtemp(prefix=name + "-")
+        os.chmod(self.dir, 0o755)
+        self.procs = []
+        self.is_root = os.geteuid() == 0
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def write(self, name, text, mode=0o644):
+        p = self.path(name)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write(text)
+        os.chmod(p, mode)
+        return p
+
+    # -- processes
+
+    def start(self, name, argv, log=None, env=None, cwd=None):
+        """Starts argv in the background, stdout and stderr to log."""
+        if log is None:
+            log = self.path(name + ".log")
+        out = open(log, "ab")
+        try:
+            popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                     stdout=out, stderr=subprocess.STDOUT,
+                                     env=env, cwd=cwd or self.dir,
+                                     start_new_session=True)
+        finally:
+            out.close()
+        p = Proc(name, popen, log)
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, sig=signal.SIGTERM, timeout=5.0):
+        """Stops p by its PID (SIGKILL after timeout); returns its exit
+        status."""
+        if p.alive():
+            try:
+                os.kill(p.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                p.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.kill(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.popen.wait(5)
+        if p in self.procs:
+            self.procs.remove(p)
+        return p.popen.returncode
+
+    def close(self):
+        for p in list(reversed(self.procs)):
+            try:
+                self.stop(p, timeout=3.0)
+            except Exception as e:    # keep stopping the others
+                sys.stderr.write("stopping %s (pid %d): %s\n" % (p.name, p.pid, e))
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def wait_socket(self, p, addr, timeout=WAIT):
+        """Waits until addr accepts connections while p is alive."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not p.alive():
+                raise HarnessError("%s exited with status %s before listening;"
+                                   " log:\n%s" % (p.name, p.popen.returncode,
+                                                 p.log_text()[-3000:]))
+            if can_connect(addr):
+                return
+            time.sleep(0.05)
+        raise HarnessError("%s: %r not accepting after %.0f s; log:\n%s"
+                           % (p.name, addr, timeout, p.log_text()[-3000:]))
+
+    # -- backends
+
+    def echo_app(self, name="echo", threads=None):
+        """tests/echo-app under spawn-fcgi on a Unix socket."""
+        sock = self.path(name + ".sock")
+        argv = [find_program("spawn-fcgi"), "-n", "-s", sock, "-M", "0666",
+                "--", ECHO_APP]
+        if threads:
+            argv.append(str(threads))
+        p = self.start(name, argv)
+        self.wait_socket(p, sock)
+        return p, sock
+
+    def php_fpm(self, name="php"):
+        """php-fpm with a private pool on a Unix socket."""
+        sock = self.path(name + ".sock")
+        conf = [
+            "[global]",
+            "pid = %s" % self.path(name + "-fpm.pid"),
+            "error_log = %s" % self.path(name + ".log"),
+            "daemonize = no",
+            "[xfftest]",
+            "listen = %s" % sock,
+            "listen.mode = 0666",
+            "pm = static",
+            "pm.max_children = 4",
+            "catch_workers_output = yes",
+            "clear_env = yes",
+        ]
+        if self.is_root:
+            conf += ["user = root", "group = root"]
+        cpath = self.write(name + "-fpm.conf", "\n".join(conf) + "\n")
+        argv = [find_program("php-fpm8.2", "php-fpm"), "-F", "-y", cpath]
+        if self.is_root:
+            argv.append("-R")
+        p = self.start(name, argv, log=self.path(name + "-stdout.log"))
+        p.log = self.path(name + ".log")
+        self.wait_socket(p, sock)
+        return p, sock
+
+    def uwsgi(self, name="wsgi"):
+        """uWSGI serving backend-wsgi/app.py on a FastCGI Unix socket."""
+        sock = self.path(name + ".sock")
+        argv = [find_program("uwsgi"), "--plugin", "python3",
+                "--fastcgi-socket", sock, "--chmod-socket=666",
+                "--wsgi-file", WSGI_APP, "--processes", "2",
+                "--master", "--die-on-term", "--need-app",
+                "--disable-logging"]
+        p = self.start(name, argv)
+        self.wait_socket(p, sock)
+        return p, sock
+
+    # -- the gateway
+
+    def spawn_command(self, sock, ini):
+        """etc/spawn-fcgi.example with the test's paths: the socket and the
+        INI replaced, the binary taken from the build tree, -n added so
+        that spawn-fcgi execs the gateway in place (the PID is the
+        gateway's and its stderr reaches the log), and the options that
+        only make sense for a system service (-P, -u, -g, -U, -G) left
+        out."""
+        text = read_text(SPAWN_EXAMPLE)
+        lines = [l for l in text.splitlines()
+                 if l.strip() and not l.lstrip().startswith("#")]
+        cmd = " ".join(l.rstrip("\\").strip() for l in lines)
+        argv = shlex.split(cmd)
+        if not argv or os.path.basename(argv[0]) != "spawn-fcgi" \
+                or "--" not in argv:
+            raise HarnessError("%s: no spawn-fcgi ... -- command" % SPAWN_EXAMPLE)
+        sep = argv.index("--")
+        opts, app = argv[1:sep], argv[sep + 1:]
+        out = [find_program("spawn-fcgi"), "-n"]
+        i = 0
+        while i < len(opts):
+            o = opts[i]
+            if o in ("-P", "-u", "-g", "-U", "-G"):
+                i += 2
+                continue
+            if o == "-s":
+                if opts[i + 1] != EXAMPLE_SOCK:
+                    raise HarnessError("%s: socket is not %s" % (SPAWN_EXAMPLE,
+                                                                  EXAMPLE_SOCK))
+                out += ["-s", sock]
+                i += 2
+                continue
+            out.append(o)
+            i += 1
+        if os.path.basename(app[0]) != "xff-gateway" or "-c" not in app:
+            raise HarnessError("%s: expected xff-gateway -c FILE" % SPAWN_EXAMPLE)
+        app = list(app)
+        app[0] = GATEWAY
+        app[app.index("-c") + 1] = ini
+        return out + ["--"] + app
+
+    def gateway(self, ini_text, name="gateway"):
+        """The gateway under spawn-fcgi (the etc/ example command line)."""
+        sock = self.path(name + ".sock")
+        ini = self.write(name + ".ini", ini_text)
+        p = self.start(name, self.spawn_command(sock, ini))
+        self.wait_socket(p, sock)
+        p.sock = sock
+        p.ini = ini
+        return p
+
+    # -- nginx
+
+    def nginx(self, servers, upstreams="", name="nginx", workers=1):
+        """nginx in the foreground on the given server blocks."""
+        prefix = self.path(name)
+        os.makedirs(os.path.join(prefix, "logs"), exist_ok=True)
+        shutil.copy(find_fastcgi_params(), os.path.join(prefix, "fastcgi_params"))
+        conf = [
+            "user root;" if self.is_root else "",
+            "daemon off;",
+            "master_process on;",
+            "worker_processes %d;" % workers,
+            "pid %s/nginx.pid;" % prefix,
+            "error_log %s/logs/error.log info;" % prefix,
+            "events { worker_connections 256; }",
+            "http {",
+            "  access_log %s/logs/access.log;" % prefix,
+            "  client_body_temp_path %s/body;" % prefix,
+            "  fastcgi_temp_path %s/fastcgi;" % prefix,
+            "  proxy_temp_path %s/proxy;" % prefix,
+            "  uwsgi_temp_path %s/uwsgi;" % prefix,
+            "  scgi_temp_path %s/scgi;" % prefix,
+            "  client_max_body_size 200m;",
+            upstreams,
+            servers,
+            "}",
+        ]
+        cpath = os.path.join(prefix, "nginx.conf")
+        with open(cpath, "w") as f:
+            f.write("\n".join(conf) + "\n")
+        nginx = find_program("nginx")
+        t = subprocess.run([nginx, "-t", "-p", prefix, "-c", cpath, "-e",
+                            prefix + "/logs/error.log"], capture_output=True,
+                           timeout=WAIT)
+        if t.returncode != 0:
+            raise HarnessError("nginx -t failed:\n%s\n%s" % (
+                t.stderr.decode("utf-8", "replace"), "\n".join(conf)))
+        p = self.start(name, [nginx, "-p", prefix, "-c", cpath, "-e",
+                              prefix + "/logs/error.log"])
+        p.log = prefix + "/logs/error.log"
+        return p
+
+
+def find_fastcgi_params():
+    for p in ("/etc/nginx/fastcgi_params", "/usr/local/etc/nginx/fastcgi_params"):
+        if os.path.exists(p):
+            return p
+    raise HarnessError("nginx fastcgi_params not found")
+
+
+def server_block(port, locations, extra=""):
+    return ("server {\n  listen 127.0.0.1:%d;\n  server_name localhost;\n"
+            "%s\n%s\n}\n" % (port, extra, "".join(locations)))
+
+
+# ------------------------------------------------------------ clients
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except ValueError:
+            raise HarnessError("not JSON (status %d): %r" % (self.status,
+                                                              self.body[:500]))
+
+    def __repr__(self):
+        return "<%d %r>" % (self.status, self.body[:300])
+
+
+def request(port, path, headers=(), method="GET", body=None,
+            timeout=REQUEST_TIMEOUT, conn=None):
+    """One HTTP request with http.client; headers is a list of (name,
+    value) pairs, sent in order, repeated names as separate lines."""
+    own = conn is None
+    if own:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        for k, v in headers:
+            conn.putheader(k, v)
+        if body is not None:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders()
+        if body is not None:
+            conn.send(body)
+        r = conn.getresponse()
+        data = r.read()
+        return Response(r.status, r.getheaders(), data)
+    finally:
+        if own:
+            conn.close()
+
+
+def curl(args, timeout=REQUEST_TIMEOUT):
+    """Runs curl; returns (status code, body bytes).  The status comes from
+    --write-out on stderr's last line."""
+    argv = [find_program("curl"), "-sS", "--max-time", str(int(timeout)),
+            "-o", "-", "-w", "\n%{http_code}"] + list(args)
+    r = subprocess.run(argv, capture_output=True, timeout=timeout + 5)
+    out = r.stdout
+    k = out.rfind(b"\n")
+    code = int(out[k + 1:] or b"0")
+    return code, out[:k], r.returncode, r.stderr.decode("utf-8", "replace")
+
+
+def cgi_fcgi(sock, params, stdin=b"", timeout=REQUEST_TIMEOUT):
+    """A direct FastCGI request with cgi-fcgi; returns the raw CGI answer."""
+    env = dict(params)
+    env["CONTENT_LENGTH"] = str(len(stdin))
+    r = subprocess.run([find_program("cgi-fcgi"), "-bind", "-connect", sock],
+                       input=stdin, env=env, capture_output=True,
+                       timeout=timeout)
+    return r.returncode, r.stdout, r.stderr
