@@ -10,6 +10,8 @@
  * corrected params and execs PROGRAM with ARGS (else [cgi] program).
  * Standard input, output and error are passed on untouched: nothing is
  * read from stdin, and nothing is written to stdout before the exec.
+ * When xff-cgi answers itself, it reads and discards the request body
+ * after its response (see respond()).
  *
  * The configuration is -c FILE, else $XFF_GATEWAY_CONFIG, else
  * SYSCONFDIR/xff-gateway.ini.  A web server only puts HTTP_* names into
@@ -44,6 +46,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +64,7 @@
 #define DEFAULT_CONFIG	SYSCONFDIR "/xff-gateway.ini"
 #define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
 #define LINE_MAX_LEN	8192
+#define DRAIN_SECONDS	30
 
 #define RESP_400	"Status: 400 Bad Request\r\n" \
 			"Content-Type: text/plain\r\n\r\nBad Request\n"
@@ -75,6 +79,7 @@ static int		log_syslog;
 static enum log_level	log_max = LOG_LVL_INFO;
 
 static void	writeall(int, const char *, size_t);
+static void	respond(const char *, size_t);
 static void	logline(enum log_level, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	fatal(const char *, ...)
@@ -101,6 +106,45 @@ writeall(int fd, const char *buf, size_t len)
 		buf += n;
 		len -= (size_t)n;
 	}
+}
+
+/*
+ * Sends a response of our own (a request the program never sees): writes
+ * it, closes stdout so the host can finish the response, then reads and
+ * discards the request body: at most CONTENT_LENGTH bytes, for at most
+ * DRAIN_SECONDS (SIGALRM ends the process).  Reading it matters: some
+ * hosts (fcgiwrap) write the whole body before they read the output and
+ * answer 502 when the program exits with the body unread.
+ */
+static void
+respond(const char *resp, size_t len)
+{
+	const char		*cl;
+	char			 buf[16384], *end;
+	unsigned long long	 left;
+	ssize_t			 n;
+
+	writeall(STDOUT_FILENO, resp, len);
+	close(STDOUT_FILENO);
+	cl = getenv("CONTENT_LENGTH");
+	if (cl == NULL || cl[0] < '0' || cl[0] > '9')
+		return;
+	errno = 0;
+	left = strtoull(cl, &end, 10);
+	if (errno != 0 || *end != '\0' || left == 0)
+		return;
+	signal(SIGALRM, SIG_DFL);
+	alarm(DRAIN_SECONDS);
+	while (left > 0) {
+		n = read(STDIN_FILENO, buf, left < sizeof(buf) ?
+		    (size_t)left : sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		left -= (unsigned long long)n;
+	}
+	alarm(0);
 }
 
 /*
@@ -164,7 +208,7 @@ fatal(const char *fmt, ...)
 	}
 	if (log_syslog)
 		syslog(LOG_ERR, "error %s", text);
-	writeall(STDOUT_FILENO, RESP_500, sizeof(RESP_500) - 1);
+	respond(RESP_500, sizeof(RESP_500) - 1);
 	exit(1);
 }
 
@@ -450,9 +494,9 @@ main(int argc, char *argv[])
 
 	if (r.status != 200) {
 		if (r.status == 404)
-			writeall(STDOUT_FILENO, RESP_404, sizeof(RESP_404) - 1);
+			respond(RESP_404, sizeof(RESP_404) - 1);
 		else
-			writeall(STDOUT_FILENO, RESP_400, sizeof(RESP_400) - 1);
+			respond(RESP_400, sizeof(RESP_400) - 1);
 		result_free(&r);
 		free(in);
 		free(exe);

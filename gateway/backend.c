@@ -5,6 +5,8 @@
  * it arrives, poll() on the backend socket in both directions so that a
  * backend answering before it reads the body cannot deadlock us.
  */
+#include "autoconf.h"
+
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/un.h>

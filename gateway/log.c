@@ -1,6 +1,8 @@
 /*
  * log.c: stderr or syslog logging with per-event rate limiting.
  */
+#include "autoconf.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -125,8 +127,8 @@ report(struct bucket *b)
 
 	if (b->suppressed == 0)
 		return;
-	snprintf(text, sizeof(text), "%s suppressed=%lu", b->name,
-	    b->suppressed);
+	snprintf(text, sizeof(text), "%.*s suppressed=%lu", NAME_LEN - 1,
+	    b->name, b->suppressed);
 	emit(b->level, text);
 	b->suppressed = 0;
 }

@@ -43,6 +43,10 @@
 #define PATH_ESC_CAP	(PATH_SHOW_MAX * 4 + 8)
 #define MSG_MAX		4096
 
+/* Separators of address and header lists, and of exempt patterns. */
+#define LIST_SEPS	" \t\r\n\v\f,"
+#define WORD_SEPS	" \t\r\n\v\f"
+
 /* iniparser's own messages (4.1), recognised to read their arguments. */
 #define INI_FMT_SYNTAX	"iniparser: syntax error in %s (%d):\n-> %s\n"
 #define INI_FMT_LONG	"iniparser: input line too long in %s (%d)\n"
@@ -424,7 +428,7 @@ parse_cidrs(struct load *l, const char *sec, const char *key,
 	int		 hostbits, bad = 0;
 
 	memset(&set, 0, sizeof(set));
-	while ((t = nextfield(val, &pos, " \t,")).p != NULL) {
+	while ((t = nextfield(val, &pos, LIST_SEPS)).p != NULL) {
 		if (xstr_eqc(t, "unix:")) {
 			set.has_unix = 1;
 			continue;
@@ -486,7 +490,7 @@ parse_strip(struct load *l, const char *val, char ***outv, size_t *outn)
 	size_t		  pos = 0, n = 0, cap = 0, i;
 	int		  bad = 0, dup;
 
-	while ((t = nextfield(val, &pos, " \t,")).p != NULL) {
+	while ((t = nextfield(val, &pos, LIST_SEPS)).p != NULL) {
 		for (i = 0; i < t.len; i++)
 			if (!istchar((unsigned char)t.p[i]))
 				break;
@@ -583,7 +587,7 @@ parse_exempt(struct load *l, const char *val)
 	int		 rc, bad = 0;
 
 	exempt_free(cfg);
-	while (nextfield(val, &pos, " \t").p != NULL)
+	while (nextfield(val, &pos, WORD_SEPS).p != NULL)
 		n++;
 	if (n == 0)
 		return 0;
@@ -594,7 +598,7 @@ parse_exempt(struct load *l, const char *val)
 		return -1;
 	}
 	pos = 0;
-	while ((t = nextfield(val, &pos, " \t")).p != NULL) {
+	while ((t = nextfield(val, &pos, WORD_SEPS)).p != NULL) {
 		if ((src = dupn(t.p, t.len)) == NULL) {
 			nomem(l);
 			bad = 1;

@@ -19,22 +19,72 @@
 #include "values.h"
 
 /* The params the correction reads or writes. */
+#define PK_LIST \
+	X(P_REMOTE_ADDR, "REMOTE_ADDR") X(P_REMOTE_PORT, "REMOTE_PORT") \
+	X(P_HTTPS, "HTTPS") X(P_REQUEST_SCHEME, "REQUEST_SCHEME") \
+	X(P_HTTP_HOST, "HTTP_HOST") X(P_SERVER_NAME, "SERVER_NAME") \
+	X(P_SERVER_PORT, "SERVER_PORT") X(P_SCRIPT_NAME, "SCRIPT_NAME") \
+	X(P_REQUEST_URI, "REQUEST_URI") X(P_DOCUMENT_URI, "DOCUMENT_URI") \
+	X(P_PATH_INFO, "PATH_INFO") X(P_REQUEST_METHOD, "REQUEST_METHOD") \
+	X(P_XFF, "HTTP_X_FORWARDED_FOR") X(P_XFP, "HTTP_X_FORWARDED_PROTO") \
+	X(P_XFH, "HTTP_X_FORWARDED_HOST") X(P_XFPORT, "HTTP_X_FORWARDED_PORT") \
+	X(P_XFPREFIX, "HTTP_X_FORWARDED_PREFIX") \
+	X(P_FORWARDED, "HTTP_FORWARDED") X(P_HTTP_PROXY, "HTTP_PROXY")
+
 enum pk {
-	P_REMOTE_ADDR, P_REMOTE_PORT, P_HTTPS, P_REQUEST_SCHEME, P_HTTP_HOST,
-	P_SERVER_NAME, P_SERVER_PORT, P_SCRIPT_NAME, P_REQUEST_URI,
-	P_DOCUMENT_URI, P_PATH_INFO, P_REQUEST_METHOD,
-	P_XFF, P_XFP, P_XFH, P_XFPORT, P_XFPREFIX, P_FORWARDED, P_HTTP_PROXY,
+#define X(k, s)	k,
+	PK_LIST
+#undef X
 	P_COUNT
 };
 
 static const char *const pk_name[P_COUNT] = {
-	"REMOTE_ADDR", "REMOTE_PORT", "HTTPS", "REQUEST_SCHEME", "HTTP_HOST",
-	"SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME", "REQUEST_URI",
-	"DOCUMENT_URI", "PATH_INFO", "REQUEST_METHOD",
-	"HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO",
-	"HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT",
-	"HTTP_X_FORWARDED_PREFIX", "HTTP_FORWARDED", "HTTP_PROXY"
+#define X(k, s)	s,
+	PK_LIST
+#undef X
 };
+
+static const size_t pk_len[P_COUNT] = {
+#define X(k, s)	sizeof(s) - 1,
+	PK_LIST
+#undef X
+};
+
+/* The candidates of each name length, as index + 1; 0 ends a list. */
+#define C(k)	((k) + 1)
+static const unsigned char pk_by_len[24][7] = {
+	[5] = { C(P_HTTPS) },
+	[9] = { C(P_HTTP_HOST), C(P_PATH_INFO) },
+	[10] = { C(P_HTTP_PROXY) },
+	[11] = { C(P_REMOTE_ADDR), C(P_REMOTE_PORT), C(P_SERVER_NAME),
+	    C(P_SERVER_PORT), C(P_SCRIPT_NAME), C(P_REQUEST_URI) },
+	[12] = { C(P_DOCUMENT_URI) },
+	[14] = { C(P_REQUEST_SCHEME), C(P_REQUEST_METHOD), C(P_FORWARDED) },
+	[20] = { C(P_XFF) },
+	[21] = { C(P_XFH), C(P_XFPORT) },
+	[22] = { C(P_XFP) },
+	[23] = { C(P_XFPREFIX) },
+};
+#undef C
+
+/* Returns the known param named n, or -1. */
+static int
+pk_lookup(struct xstr n)
+{
+	const unsigned char	*c;
+	int			 k;
+
+	if (n.len >= 24)
+		return -1;
+	for (c = pk_by_len[n.len]; *c != 0; c++) {
+		k = *c - 1;
+		if (pk_len[k] == n.len &&
+		    n.p[n.len - 1] == pk_name[k][n.len - 1] &&
+		    memcmp(n.p, pk_name[k], n.len) == 0)
+			return k;
+	}
+	return -1;
+}
 
 /* What happened to a param of the joined list. */
 enum { ST_KEEP, ST_SET, ST_DEL, ST_ADDED, ST_ADDED_DEL, ST_ORIG };
@@ -56,8 +106,8 @@ struct work {
 struct belief {
 	int		trusted;	/* the peer may forward */
 	int		untrusted_hdr;	/* untrusted peer sent an enabled header */
-	struct xlist	xff;
-	struct xlist	fwd;
+	struct xlist	*xff;		/* X-Forwarded-For elements */
+	struct xlist	*fwd;		/* Forwarded elements */
 	int		fwd_chosen;	/* a Forwarded element was chosen */
 	struct fwd_elem	fe;
 	int		fwd_auth_for, fwd_auth_proto, fwd_auth_host;
@@ -239,14 +289,17 @@ concat(struct arena *ar, struct xstr a, const char *sep, struct xstr b,
 	return strbuf_end(&sb, out);
 }
 
-/* Returns 1 when name is in the strip_headers list. */
+/* Returns 1 when name is in the strip_headers list (lengths in len). */
 static int
-is_stripped(const struct config *cfg, struct xstr name)
+is_stripped(const struct config *cfg, const size_t *len, struct xstr name)
 {
 	size_t	i;
 
+	if (name.len < 5 || memcmp(name.p, "HTTP_", 5) != 0)
+		return 0;
 	for (i = 0; i < cfg->nstrip; i++)
-		if (xstr_eqc(name, cfg->strip_headers[i]))
+		if (name.len == len[i] &&
+		    memcmp(name.p, cfg->strip_headers[i], len[i]) == 0)
 			return 1;
 	return 0;
 }
@@ -264,14 +317,10 @@ index_params(struct work *w)
 		struct xstr n = w->cur.v[i].name;
 
 		w->state[i] = ST_KEEP;
-		if (n.len > 9 && memcmp(n.p, "ORIGINAL_", 9) == 0)
+		if (n.len > 9 && n.p[0] == 'O' && memcmp(n.p, "ORIGINAL_", 9) == 0)
 			w->has_orig_in = 1;
-		for (k = 0; k < P_COUNT; k++) {
-			if (xstr_eqc(n, pk_name[k])) {
-				w->idx[k] = (long)i;
-				break;
-			}
-		}
+		if ((k = pk_lookup(n)) >= 0)
+			w->idx[k] = (long)i;
 	}
 }
 
@@ -346,14 +395,14 @@ believe_forwarded(struct work *w, struct belief *b)
 	int			 p;
 
 	if (c->forwarded < 1 || v.p == NULL ||
-	    b->fwd.n < (size_t)c->forwarded)
+	    b->fwd->n < (size_t)c->forwarded)
 		return 0;
 	b->fwd_chosen = 1;
-	if (fwd_elem_parse(b->fwd.r[c->forwarded - 1], &b->fe,
+	if (fwd_elem_parse(b->fwd->r[c->forwarded - 1], &b->fe,
 	    &w->r->arena) == -1)
 		return -1;
 	if (!b->fe.valid) {
-		invalid(w, P_FORWARDED, b->fwd.r[c->forwarded - 1]);
+		invalid(w, P_FORWARDED, b->fwd->r[c->forwarded - 1]);
 		b->fwd_auth_for = 1;
 		b->fwd_auth_proto = c->x_proto >= 1;
 		b->fwd_auth_host = c->x_host >= 1;
@@ -402,41 +451,41 @@ choose_xff(struct work *w, struct belief *b)
 	struct ip		 ip;
 	unsigned		 port;
 
-	if (c->x_for < 1 || b->xff.n == 0)
+	if (c->x_for < 1 || b->xff->n == 0)
 		return;
 	b->xff_chosen = 1;
 	if (c->loose) {
-		b->xff_sel = b->xff.n - 1;
+		b->xff_sel = b->xff->n - 1;
 		if (b->fwd_auth_for)
 			return;
-		b->client_text = b->xff.leftmost;
-		if (ip_parse_node(b->xff.leftmost, &b->client,
+		b->client_text = b->xff->leftmost;
+		if (ip_parse_node(b->xff->leftmost, &b->client,
 		    &b->client_port) == 0)
 			b->client_ok = 1;
 		else
-			invalid(w, P_XFF, b->xff.leftmost);
+			invalid(w, P_XFF, b->xff->leftmost);
 		return;
 	}
 	if (c->proxies.n > 0) {
-		for (i = 0; i < depth && i < b->xff.nkept; i++) {
+		for (i = 0; i < depth && i < b->xff->nkept; i++) {
 			if (i + 1 == depth)
 				break;
-			if (ip_parse_node(b->xff.r[i], &ip, &port) == -1 ||
+			if (ip_parse_node(b->xff->r[i], &ip, &port) == -1 ||
 			    !cidrset_match_ip(&c->proxies, &ip))
 				break;
 		}
-		if (i == b->xff.nkept)
+		if (i == b->xff->nkept)
 			i--;
 	} else
-		i = b->xff.n >= depth ? depth - 1 : b->xff.n - 1;
+		i = b->xff->n >= depth ? depth - 1 : b->xff->n - 1;
 	b->xff_sel = i;
 	if (b->fwd_auth_for)
 		return;
-	b->client_text = b->xff.r[i];
-	if (ip_parse_node(b->xff.r[i], &b->client, &b->client_port) == 0)
+	b->client_text = b->xff->r[i];
+	if (ip_parse_node(b->xff->r[i], &b->client, &b->client_port) == 0)
 		b->client_ok = 1;
 	else
-		invalid(w, P_XFF, b->xff.r[i]);
+		invalid(w, P_XFF, b->xff->r[i]);
 }
 
 /*
@@ -565,6 +614,43 @@ apply_location(struct work *w, const struct belief *b)
 	return 0;
 }
 
+/*
+ * Appends the kept pairs of one Forwarded element in their received
+ * order: for and by always, proto and host when they were applied from
+ * it.  Returns the number of pairs written.
+ */
+static int
+keep_pairs(struct strbuf *sb, const struct fwd_elem *e, int proto, int host,
+    int sep)
+{
+	const struct fwd_pair	*kept[4];
+	const struct fwd_pair	*t;
+	size_t			 n = 0, i, j;
+
+	if (e->f_for.present)
+		kept[n++] = &e->f_for;
+	if (e->f_by.present)
+		kept[n++] = &e->f_by;
+	if (proto)
+		kept[n++] = &e->f_proto;
+	if (host)
+		kept[n++] = &e->f_host;
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && kept[j - 1]->pos > kept[j]->pos; j--) {
+			t = kept[j];
+			kept[j] = kept[j - 1];
+			kept[j - 1] = t;
+		}
+	for (i = 0; i < n; i++) {
+		if (i == 0 && sep)
+			strbuf_addc(sb, ", ");
+		else if (i > 0)
+			strbuf_addc(sb, ";");
+		strbuf_adds(sb, kept[i]->raw);
+	}
+	return (int)n;
+}
+
 /* Rebuilds Forwarded from the chosen element rightwards (3.6). */
 static int
 clean_forwarded(struct work *w, const struct belief *b)
@@ -574,8 +660,8 @@ clean_forwarded(struct work *w, const struct belief *b)
 	struct strbuf		 sb;
 	struct fwd_elem		 e;
 	struct xstr		 v;
-	size_t			 i;
-	int			 npairs, nel = 0;
+	size_t			 i, chosen = (size_t)c->forwarded - 1;
+	int			 nel = 0;
 
 	if (!b->fwd_chosen || !b->fe.valid ||
 	    !(b->fwd_for_ok || b->proto_from_fwd || b->host_from_fwd)) {
@@ -583,39 +669,16 @@ clean_forwarded(struct work *w, const struct belief *b)
 		return 0;
 	}
 	strbuf_begin(&sb, a, incoming(w, P_FORWARDED).len + 1);
-	for (i = (size_t)c->forwarded; i-- > 0;) {
-		if (i + 1 == (size_t)c->forwarded)
+	for (i = chosen + 1; i-- > 0;) {
+		if (i == chosen)
 			e = b->fe;
-		else if (fwd_elem_parse(b->fwd.r[i], &e, a) == -1)
+		else if (fwd_elem_parse(b->fwd->r[i], &e, a) == -1)
 			return -1;
 		if (!e.valid)
 			continue;
-		npairs = 0;
-		if (nel > 0 && (e.f_for.present || e.f_by.present ||
-		    (i + 1 == (size_t)c->forwarded &&
-		    (b->proto_from_fwd || (b->host_from_fwd && !b->port_set)))))
-			strbuf_addc(&sb, ", ");
-		if (e.f_for.present) {
-			strbuf_adds(&sb, e.f_for.raw);
-			npairs++;
-		}
-		if (e.f_by.present) {
-			if (npairs++ > 0)
-				strbuf_addc(&sb, ";");
-			strbuf_adds(&sb, e.f_by.raw);
-		}
-		if (i + 1 == (size_t)c->forwarded && b->proto_from_fwd) {
-			if (npairs++ > 0)
-				strbuf_addc(&sb, ";");
-			strbuf_adds(&sb, e.f_proto.raw);
-		}
-		if (i + 1 == (size_t)c->forwarded && b->host_from_fwd &&
-		    !b->port_set) {
-			if (npairs++ > 0)
-				strbuf_addc(&sb, ";");
-			strbuf_adds(&sb, e.f_host.raw);
-		}
-		if (npairs > 0)
+		if (keep_pairs(&sb, &e, i == chosen && b->proto_from_fwd,
+		    i == chosen && b->host_from_fwd && !b->port_set,
+		    nel > 0) > 0)
 			nel++;
 	}
 	if (strbuf_end(&sb, &v) == -1)
@@ -634,12 +697,12 @@ clean_headers(struct work *w, const struct belief *b)
 	struct arena	*a = &w->r->arena;
 	struct strbuf	 sb;
 	struct xstr	 v;
-	size_t		 i;
+	size_t		 i, *len;
 
 	if (b->xff_chosen) {
 		strbuf_begin(&sb, a, incoming(w, P_XFF).len + 1);
 		for (i = b->xff_sel + 1; i-- > 0;) {
-			strbuf_adds(&sb, b->xff.r[i]);
+			strbuf_adds(&sb, b->xff->r[i]);
 			if (i > 0)
 				strbuf_addc(&sb, ", ");
 		}
@@ -670,9 +733,15 @@ clean_headers(struct work *w, const struct belief *b)
 		del(w, P_XFPREFIX);
 	if (clean_forwarded(w, b) == -1)
 		return -1;
+	if (w->cfg->nstrip == 0)
+		return 0;
+	if ((len = arena_alloc(a, w->cfg->nstrip * sizeof(*len))) == NULL)
+		return -1;
+	for (i = 0; i < w->cfg->nstrip; i++)
+		len[i] = strlen(w->cfg->strip_headers[i]);
 	for (i = 0; i < w->njoined; i++)
 		if (w->state[i] == ST_KEEP &&
-		    is_stripped(w->cfg, w->cur.v[i].name))
+		    is_stripped(w->cfg, len, w->cur.v[i].name))
 			w->state[i] = ST_DEL;
 	return 0;
 }
@@ -721,13 +790,10 @@ write_params(struct work *w, struct belief *b)
 	const struct config	*c = w->cfg;
 	struct arena		*a = &w->r->arena;
 	struct xstr		 v;
-	char			 buf[IP_TEXT_MAX];
-	size_t			 i, len;
+	size_t			 i;
 
 	if (c->rewrite_remote_addr && b->client_ok) {
-		len = ip_format(&b->client, buf);
-		if (arena_dup(a, (struct xstr){ buf, len }, &v) == -1 ||
-		    set(w, P_REMOTE_ADDR, v) == -1)
+		if (set(w, P_REMOTE_ADDR, w->r->client) == -1)
 			return -1;
 		if (b->client_port != 0) {
 			if (fmt_uint(a, b->client_port, &v) == -1 ||
@@ -746,6 +812,10 @@ write_params(struct work *w, struct belief *b)
 		return -1;
 
 	w->r->out.n = 0;
+	w->r->out.cap = w->cur.n;
+	if ((w->r->out.v = arena_alloc(a, w->cur.n *
+	    sizeof(*w->r->out.v))) == NULL)
+		return -1;
 	for (i = 0; i < w->cur.n; i++) {
 		switch (w->state[i]) {
 		case ST_KEEP:
@@ -759,8 +829,8 @@ write_params(struct work *w, struct belief *b)
 		default:
 			continue;
 		}
-		if (params_push(&w->r->out, a, w->cur.v[i].name, v) == -1)
-			return -1;
+		w->r->out.v[w->r->out.n].name = w->cur.v[i].name;
+		w->r->out.v[w->r->out.n++].value = v;
 	}
 	return 0;
 }
@@ -852,6 +922,7 @@ xff_correct(const struct config *cfg, const struct param *in, size_t nin,
 {
 	struct work	 w;
 	struct belief	 b;
+	struct xlist	 xff, fwd;
 	struct xstr	 hdr;
 	const char	*hdrname;
 	size_t		 cap;
@@ -864,6 +935,9 @@ xff_correct(const struct config *cfg, const struct param *in, size_t nin,
 	w.cfg = cfg;
 	w.r = r;
 	b.proto = -1;
+	b.xff = &xff;
+	b.fwd = &fwd;
+	fwd.n = fwd.nkept = 0;
 	if (params_join(in, nin, &w.cur, &r->arena) == -1)
 		return -1;
 	w.njoined = w.cur.n;
@@ -880,11 +954,11 @@ xff_correct(const struct config *cfg, const struct param *in, size_t nin,
 	b.trusted = (cfg->proxies.n == 0 && !cfg->proxies.has_unix) ||
 	    cidrset_match_peer(&cfg->proxies, r->peer.p != NULL ? r->peer :
 	    XSTR_LIT(""));
-	xlist_parse(incoming(&w, P_XFF), &b.xff);
+	xlist_parse(incoming(&w, P_XFF), &xff);
 	if (cfg->forwarded >= 1)
-		fwd_split(incoming(&w, P_FORWARDED), &b.fwd);
+		fwd_split(incoming(&w, P_FORWARDED), &fwd);
 	fwd_only = cfg->x_for == 0 && cfg->forwarded >= 1;
-	r->n = fwd_only ? b.fwd.n : b.xff.n;
+	r->n = fwd_only ? b.fwd->n : b.xff->n;
 	r->depth = fwd_only ? cfg->forwarded : cfg->x_for;
 	hdrname = pk_name[fwd_only ? P_FORWARDED : P_XFF];
 	hdr = incoming(&w, fwd_only ? P_FORWARDED : P_XFF);

@@ -234,6 +234,7 @@ read_pair(struct xstr s, size_t *pos, struct fwd_elem *e, struct seen *sn,
 	if ((slot = pair_slot(e, name)) == NULL)
 		return 1;	/* an extension parameter: syntax checked only */
 	slot->present = 1;
+	slot->pos = (int)sn->n;
 	slot->raw.p = s.p + start;
 	slot->raw.len = i - start;
 	slot->value = val;

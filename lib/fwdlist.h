@@ -41,6 +41,7 @@ struct fwd_pair {
 	struct xstr	raw;		/* "name=value" as received */
 	struct xstr	value;		/* the value, unquoted and unescaped */
 	int		present;
+	int		pos;		/* position among the element's pairs */
 };
 
 struct fwd_elem {

@@ -62,17 +62,24 @@ params_push(struct params *pl, struct arena *a, struct xstr name,
 	return 0;
 }
 
-/* FNV-1a over the name bytes. */
-static uint32_t
+/* Hashes the name eight bytes at a time (multiplicative, full coverage). */
+static uint64_t
 name_hash(struct xstr s)
 {
-	uint32_t	h = 2166136261u;
-	size_t		i;
+	uint64_t	h = 0x9e3779b97f4a7c15ull ^ s.len, w;
+	size_t		i = 0;
 
-	for (i = 0; i < s.len; i++) {
-		h ^= (unsigned char)s.p[i];
-		h *= 16777619u;
+	for (; i + 8 <= s.len; i += 8) {
+		memcpy(&w, s.p + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
 	}
+	if (i < s.len) {
+		w = 0;
+		memcpy(&w, s.p + i, s.len - i);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+	}
+	h ^= h >> 32;
 	return h;
 }
 

@@ -176,6 +176,7 @@ fuzz_escape(struct xstr s, size_t max, size_t cap)
 		CHECK(n == full);
 }
 
+/* Runs every parser on one input; the first byte also sizes escapes. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

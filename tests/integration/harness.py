@@ -314,7 +314,7 @@ class Env:
             "listen = %s" % sock,
             "listen.mode = 0666",
             "pm = static",
-            "pm.max_children = 4",
+            "pm.max_children = 8",
             "catch_workers_output = yes",
             "clear_env = yes",
         ]

@@ -298,8 +298,8 @@ http {
         p = st.start("nginx", [nginx, "-p", st.dir, "-c", cpath])
         wait_for(p, lambda: can_connect(("127.0.0.1", self.port)), "nginx")
 
-    def log(self):
-        return read_text(self.errlog)
+    def logs(self):
+        return [self.errlog]
 
 
 class Lighttpd:
@@ -330,9 +330,9 @@ cgi.assign = (".py" => "", ".sh" => "")
         p = st.start("lighttpd", [lighttpd, "-D", "-f", cpath])
         wait_for(p, lambda: can_connect(("127.0.0.1", self.port)), "lighttpd")
 
-    def log(self):
-        # CGI stderr lands in the error log or in lighttpd's own stderr.
-        return read_text(self.errlog) + read_text(self.st.path("lighttpd.out"))
+    def logs(self):
+        # With -D, the stderr of CGI programs is lighttpd's own stderr.
+        return [self.errlog, self.st.path("lighttpd.out")]
 
 
 # ----------------------------------------------------------------- requests
@@ -393,10 +393,17 @@ def expect_reject(r, status, text):
           "content type %r" % ctype)
 
 
+def log_mark(host):
+    """The current size of each log file of host."""
+    return [len(read_text(p)) for p in host.logs()]
+
+
 def expect_log(host, before, *needles):
+    """Waits until the text added to host's logs since before holds every
+    needle."""
     deadline = time.monotonic() + 3.0
     while True:
-        new = host.log()[before:]
+        new = "".join(read_text(p)[n:] for p, n in zip(host.logs(), before))
         if all(n in new for n in needles):
             return
         if time.monotonic() > deadline:
@@ -450,9 +457,19 @@ def t_duplicate_lines(h, m, st):
             ("X-Forwarded-For", "192.0.2.1")]
     r = request(h.port, "/%s-d2.%s" % (m, ext(m)), hdrs)
     e = expect_ok(r)
+    xff = one(e, "HTTP_X_FORWARDED_FOR")
+    if m == "w" and xff == "192.0.2.1":
+        # The shell of the wrapper keeps only the last of two variables of
+        # the same name (dash and bash do): xff-cgi saw one element, which
+        # depth 2 takes whole (depth_mismatch).  The interpreter-line form
+        # has no shell in between and sees both.
+        print("# %s: the sh wrapper dropped the first X-Forwarded-For line"
+              % h.name)
+        check(one(e, "REMOTE_ADDR") == "192.0.2.1", "REMOTE_ADDR %r"
+              % e.get("REMOTE_ADDR"))
+        return
     # Joined in order: "203.0.113.9, 192.0.2.1", depth 2 -> the left one.
-    check(one(e, "HTTP_X_FORWARDED_FOR") == "203.0.113.9, 192.0.2.1",
-          "X-Forwarded-For %r" % e.get("HTTP_X_FORWARDED_FOR"))
+    check(xff == "203.0.113.9, 192.0.2.1", "X-Forwarded-For %r" % xff)
     check(one(e, "REMOTE_ADDR") == "203.0.113.9", "REMOTE_ADDR %r"
           % e.get("REMOTE_ADDR"))
 
@@ -488,7 +505,7 @@ def t_proto_host_port_prefix(h, m, st):
 
 
 def t_strict_400(h, m, st):
-    before = len(h.log())
+    before = log_mark(h)
     r = request(h.port, "/%s-strict.%s" % (m, ext(m)),
                 [("X-Forwarded-For", "203.0.113.9, 198.51.100.7")])
     expect_reject(r, 400, b"Bad Request\n")
@@ -496,7 +513,7 @@ def t_strict_400(h, m, st):
 
 
 def t_missing_header_400(h, m, st):
-    before = len(h.log())
+    before = log_mark(h)
     r = request(h.port, "/%s-strict.%s" % (m, ext(m)))
     expect_reject(r, 400, b"Bad Request\n")
     expect_log(h, before, "xff-cgi: error missing_header")
@@ -532,7 +549,7 @@ def t_trusted_peer(h, m, st):
 
 
 def t_untrusted_peer(h, m, st):
-    before = len(h.log())
+    before = log_mark(h)
     r = request(h.port, "/%s-untrusted.%s" % (m, ext(m)),
                 [("X-Forwarded-For", "198.51.100.7")])
     e = expect_ok(r)
@@ -558,6 +575,17 @@ def t_post_body(h, m, st):
           "body checksum differs")
 
 
+def t_rejected_post(h, m, st):
+    # A body larger than a pipe buffer, refused: the host still gets the
+    # 400 (fcgiwrap answers 502 when the program leaves the body unread).
+    body = os.urandom(300000)
+    r = request(h.port, "/%s-strict.%s" % (m, ext(m)), method="POST",
+                body=body)
+    expect_reject(r, 400, b"Bad Request\n")
+    r = request(h.port, "/%s-bad.%s" % (m, ext(m)), method="POST", body=body)
+    expect_reject(r, 500, b"Internal Server Error\n")
+
+
 def t_httpoxy(h, m, st):
     r = request(h.port, "/%s-d1.%s" % (m, ext(m)),
                 [("X-Forwarded-For", "198.51.100.7"),
@@ -568,7 +596,7 @@ def t_httpoxy(h, m, st):
 
 
 def t_bad_config_500(h, m, st):
-    before = len(h.log())
+    before = log_mark(h)
     r = request(h.port, "/%s-bad.%s" % (m, ext(m)),
                 [("X-Forwarded-For", "198.51.100.7")])
     expect_reject(r, 500, b"Internal Server Error\n")
@@ -576,7 +604,7 @@ def t_bad_config_500(h, m, st):
 
 
 def t_missing_config_500(h, m, st):
-    before = len(h.log())
+    before = log_mark(h)
     r = request(h.port, "/%s-missing.%s" % (m, ext(m)))
     expect_reject(r, 500, b"Internal Server Error\n")
     expect_log(h, before, st.path("missing.ini"))
@@ -598,7 +626,7 @@ def ext(m):
 # Tests that run once per host, not per mode.
 
 def t_noexec_500(h, st):
-    before = len(h.log())
+    before = log_mark(h)
     r = request(h.port, "/w-noexec.sh")
     expect_reject(r, 500, b"Internal Server Error\n")
     expect_log(h, before, "xff-cgi: cannot execute %s: Permission denied"
@@ -620,7 +648,7 @@ def t_shebang_options(h, st):
 
 
 def t_self_loop_refused(h, st):
-    before = len(h.log())
+    before = log_mark(h)
     t0 = time.monotonic()
     r = request(h.port, "/loop.py")
     expect_reject(r, 500, b"Internal Server Error\n")
@@ -645,6 +673,7 @@ def t_baseline_direct(h, st):
 PER_MODE = [t_depth1, t_depth2, t_duplicate_lines, t_proto_host_port_prefix,
             t_strict_400, t_missing_header_400, t_exempt_passes,
             t_stealth_404, t_trusted_peer, t_untrusted_peer, t_post_body,
+            t_rejected_post,
             t_httpoxy, t_bad_config_500, t_missing_config_500, t_argv]
 PER_HOST = [t_baseline_direct, t_noexec_500, t_c_overrides_env,
             t_shebang_options, t_self_loop_refused]

@@ -649,8 +649,12 @@ def keepalive_upstream(s):
                                   [("X-Forwarded-For", addr)], conn=c)
                     if r.status != 200:
                         errors.append("thread %d req %d: %r" % (t, i, r))
-                    elif View("echo", r).get("REMOTE_ADDR") != addr:
-                        errors.append("thread %d req %d: wrong REMOTE_ADDR" % (t, i))
+                        break
+                    got = View("echo", r).get("REMOTE_ADDR")
+                    if got != addr:
+                        errors.append("thread %d req %d: REMOTE_ADDR %r, "
+                                      "expected %r" % (t, i, got, addr))
+                        break
             except Exception as e:
                 errors.append("thread %d: %r" % (t, e))
             finally:

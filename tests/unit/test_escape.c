@@ -176,6 +176,7 @@ test_explain_sizing(void **state)
 	assert_string_equal(out, "NAME=v\\x5cal\\x0d\\x0a\\x01ue end");
 }
 
+/* Runs the escape tests. */
 int
 main(void)
 {

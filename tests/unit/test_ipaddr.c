@@ -65,6 +65,7 @@ node_bad_n(const char *s, size_t len)
 		fail_msg("ip_parse_node accepted \"%.*s\"", (int)len, s);
 }
 
+/* Checks that ip_parse_node rejects the string s. */
 static void
 node_bad(const char *s)
 {
@@ -515,6 +516,7 @@ cidr_ok(const char *s, const char *net, unsigned plen, int hb)
 	assert_int_equal(hostbits, hb);
 }
 
+/* Checks that cidr_parse rejects s. */
 static void
 cidr_bad(const char *s)
 {
@@ -696,6 +698,7 @@ test_format_length(void **state)
 	assert_int_equal(ip_format(&ip, buf), 15);
 }
 
+/* Runs the ipaddr tests. */
 int
 main(void)
 {

@@ -28,12 +28,14 @@ norm_ok_n(const char *s, size_t len, int decode, int cutq, const char *want)
 	assert_int_equal(n, (long)strlen(want));
 }
 
+/* Normalises the string s and checks the result. */
 static void
 norm_ok(const char *s, int decode, int cutq, const char *want)
 {
 	norm_ok_n(s, strlen(s), decode, cutq, want);
 }
 
+/* Checks path_normalise rejects the len bytes at s. */
 static void
 norm_bad_n(const char *s, size_t len, int decode, int cutq)
 {
@@ -41,9 +43,11 @@ norm_bad_n(const char *s, size_t len, int decode, int cutq)
 
 	if (path_normalise((struct xstr){ s, len }, decode, cutq, out,
 	    sizeof(out)) != -1)
-		fail_msg("path_normalise accepted \"%.*s\"", (int)len, s);
+		fail_msg("path_normalise accepted \"%.*s\"", (int)len,
+		    s != NULL ? s : "");
 }
 
+/* Checks path_normalise rejects the string s. */
 static void
 norm_bad(const char *s, int decode, int cutq)
 {
@@ -224,6 +228,7 @@ test_idempotent(void **state)
 	}
 }
 
+/* Runs the pathnorm tests. */
 int
 main(void)
 {

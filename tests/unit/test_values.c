@@ -67,6 +67,7 @@ host_bad_n(const char *s, size_t len)
 		fail_msg("value_host accepted \"%.*s\"", (int)len, s);
 }
 
+/* Checks value_host rejects the string s. */
 static void
 host_bad(const char *s)
 {
@@ -140,7 +141,7 @@ test_row45_47_host_invalid(void **state)
 
 /*
  * Row 47: X-Forwarded-Port values go through port_parse.  (Row 44, the
- * scheme's default port, is the correction's job: see test_correct.)
+ * scheme's default port, belongs to the correction and its tests.)
  */
 static void
 test_row47_port(void **state)
@@ -197,15 +198,18 @@ prefix_ok(const char *s, const char *out)
 		fail_msg("prefix of \"%s\" is \"%.*s\"", s, (int)o.len, o.p);
 }
 
+/* Checks value_prefix rejects the len bytes at s. */
 static void
 prefix_bad_n(const char *s, size_t len)
 {
 	struct xstr	 o;
 
 	if (value_prefix((struct xstr){ s, len }, &o) != -1)
-		fail_msg("value_prefix accepted \"%.*s\"", (int)len, s);
+		fail_msg("value_prefix accepted \"%.*s\"", (int)len,
+		    s != NULL ? s : "");
 }
 
+/* Checks value_prefix rejects the string s. */
 static void
 prefix_bad(const char *s)
 {
@@ -295,6 +299,7 @@ test_xstr(void **state)
 	assert_false(xstr_blank((struct xstr){ ",\0", 2 }));
 }
 
+/* Runs the values tests. */
 int
 main(void)
 {

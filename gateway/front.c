@@ -1,0 +1,205 @@
+/*
+ * front.c: per-request handling on the front side (libfcgi).
+ */
+#include "autoconf.h"
+
+#include <sys/socket.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "escape.h"
+#include "front.h"
+#include "log.h"
+
+#define LOGLINE_MAX	4096
+
+/* Prepares a worker's reusable state. */
+int
+front_init(struct front *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->incap = 64;
+	if ((f->in = calloc(f->incap, sizeof(*f->in))) == NULL)
+		return -1;
+	if (backend_init(&f->bk) == -1) {
+		free(f->in);
+		f->in = NULL;
+		return -1;
+	}
+	result_init(&f->res);
+	return 0;
+}
+
+/* Releases a worker's state. */
+void
+front_free(struct front *f)
+{
+	backend_free(&f->bk);
+	result_free(&f->res);
+	free(f->in);
+	f->in = NULL;
+	f->incap = 0;
+}
+
+/* Returns the reason phrase of a status the gateway answers itself. */
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	default:
+		return "Internal Server Error";
+	}
+}
+
+/* Reads the rest of the request body and drops it (keeps kept-alive fronts clean). */
+static void
+drain_body(struct front *f, FCGX_Request *req)
+{
+	while (FCGX_GetStr((char *)f->bk.rbuf, BACKEND_BUFSZ, req->in) ==
+	    BACKEND_BUFSZ)
+		;
+}
+
+/* Answers status itself: drains the body, then writes a plain one-line response. */
+static void
+answer(struct front *f, FCGX_Request *req, int status)
+{
+	const char	*text = status_text(status);
+	char		 buf[160];
+	int		 len;
+
+	if (status != 400 && status != 404 && status != 502 &&
+	    status != 503 && status != 504)
+		status = 500;
+	drain_body(f, req);
+	len = snprintf(buf, sizeof(buf), "Status: %d %s\r\n"
+	    "Content-Type: text/plain\r\n\r\n%s\n", status, text, text);
+	if (len > 0 && (size_t)len < sizeof(buf))
+		FCGX_PutStr(buf, len, req->out);
+}
+
+/* Cuts the front connection so the web server sees a truncated response. */
+static void
+front_abort(FCGX_Request *req)
+{
+	if (req->ipcFd >= 0)
+		shutdown(req->ipcFd, SHUT_RDWR);
+}
+
+/* Collects the params from envp into f->in; returns the count, or -1 when over the limit. */
+static long
+collect(struct front *f, FCGX_Request *req, size_t *total)
+{
+	char		**e;
+	size_t		  n = 0, len;
+
+	*total = 0;
+	for (e = req->envp; e != NULL && *e != NULL; e++) {
+		/* libfcgi puts its own FCGI_ROLE first */
+		if (e == req->envp && strncmp(*e, "FCGI_ROLE=", 10) == 0)
+			continue;
+		len = strlen(*e);
+		*total += len;
+		if (*total > FRONT_PARAMS_MAX)
+			return -1;
+		if (n == f->incap) {
+			struct param	*nv;
+			size_t		 ncap = f->incap * 2;
+
+			nv = realloc(f->in, ncap * sizeof(*nv));
+			if (nv == NULL)
+				return -2;
+			f->in = nv;
+			f->incap = ncap;
+		}
+		f->in[n++] = param_from_env(*e);
+	}
+	return (long)n;
+}
+
+/* Logs the events of the correction at their own levels. */
+static void
+log_events(const struct result *r)
+{
+	char	line[LOGLINE_MAX];
+	size_t	i;
+
+	for (i = 0; i < r->nev; i++) {
+		if (!log_enabled(r->ev[i].level))
+			continue;
+		event_format(r, i, line, sizeof(line));
+		log_msg(r->ev[i].level, event_name(r->ev[i].kind), "%s", line);
+	}
+	if (r->nev_dropped > 0)
+		log_msg(LOG_LVL_DEBUG, "events_dropped",
+		    "events_dropped count=%zu", r->nev_dropped);
+}
+
+/* Logs a request refused before the correction. */
+static void
+log_refused(FCGX_Request *req, const char *event, const char *what,
+    size_t size)
+{
+	char	peer[128];
+
+	escape_log(xstr_c(FCGX_GetParam("REMOTE_ADDR", req->envp)), 64, peer,
+	    sizeof(peer));
+	log_msg(LOG_LVL_WARNING, event, "%s peer=%s %s=%zu", event, peer, what,
+	    size);
+}
+
+/* Serves one request; see front.h. */
+void
+front_serve(struct front *f, const struct config *cfg, unsigned gen,
+    FCGX_Request *req)
+{
+	size_t	total;
+	long	n;
+	int	rc;
+
+	if (req->role != FREC_RESPONDER) {
+		log_refused(req, "unsupported_role", "role",
+		    (size_t)req->role);
+		answer(f, req, 400);
+		return;
+	}
+	if ((n = collect(f, req, &total)) < 0) {
+		if (n == -1)
+			log_refused(req, "params_too_large", "size", total);
+		else
+			log_msg(LOG_LVL_ERROR, "out_of_memory",
+			    "out_of_memory where=params");
+		answer(f, req, n == -1 ? 400 : 503);
+		return;
+	}
+	if (xff_correct(cfg, f->in, (size_t)n, &f->res) == -1) {
+		log_msg(LOG_LVL_ERROR, "out_of_memory",
+		    "out_of_memory where=correction");
+		answer(f, req, 503);
+		return;
+	}
+	log_events(&f->res);
+	if (f->res.status != 200) {
+		answer(f, req, f->res.status);
+		return;
+	}
+	rc = backend_relay(&f->bk, cfg, gen, &f->res.out, req);
+	if (rc == RELAY_ABORT)
+		front_abort(req);
+	else if (rc != RELAY_OK)
+		answer(f, req, rc);
+	else
+		drain_body(f, req);
+}
