@@ -426,6 +426,11 @@ worker_main(void *arg)
 			continue;
 		}
 		fails = 0;
+		if (w->cref != NULL &&
+		    w->cref->gen != atomic_load(&cfg_gen)) {
+			cfgref_put(w->cref);
+			w->cref = NULL;
+		}
 		if (w->cref == NULL)
 			w->cref = cfgref_get();
 		front_serve(&w->front, &w->cref->cfg, w->cref->gen, &w->req);

@@ -95,6 +95,32 @@ def can_connect(addr):
         s.close()
 
 
+def fcgi_get_values(sock, timeout=1.0):
+    """Sends FCGI_GET_VALUES on a Unix socket; True when a
+    FCGI_GET_VALUES_RESULT record comes back."""
+    name = b"FCGI_MPXS_CONNS"
+    body = bytes([len(name), 0]) + name
+    pad = (8 - len(body) % 8) % 8
+    rec = bytes([1, 9, 0, 0, len(body) >> 8, len(body) & 0xff, pad, 0]) \
+        + body + b"\0" * pad
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(sock)
+        s.sendall(rec)
+        head = b""
+        while len(head) < 8:
+            d = s.recv(8 - len(head))
+            if not d:
+                return False
+            head += d
+        return head[0] == 1 and head[1] == 10
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 def proc_status(pid, field):
     """A field of /proc/PID/status in kB (VmHWM, VmRSS), or None."""
     text = read_text("/proc/%d/status" % pid)
@@ -384,11 +410,22 @@ class Env:
         return out + ["--"] + app
 
     def gateway(self, ini_text, name="gateway"):
-        """The gateway under spawn-fcgi (the etc/ example command line)."""
+        """The gateway under spawn-fcgi (the etc/ example command line).
+        spawn-fcgi binds the socket before the gateway runs, so readiness
+        is a FastCGI answer from the gateway itself (FCGI_GET_VALUES)."""
         sock = self.path(name + ".sock")
         ini = self.write(name + ".ini", ini_text)
         p = self.start(name, self.spawn_command(sock, ini))
-        self.wait_socket(p, sock)
+        deadline = time.monotonic() + WAIT
+        while not fcgi_get_values(sock):
+            if not p.alive():
+                raise HarnessError("%s exited with status %s; log:\n%s" % (
+                    name, p.popen.returncode, p.log_text()[-3000:]))
+            if time.monotonic() > deadline:
+                raise HarnessError("%s: no FastCGI answer on %s after %.0f s;"
+                                   " log:\n%s" % (name, sock, WAIT,
+                                                  p.log_text()[-3000:]))
+            time.sleep(0.05)
         p.sock = sock
         p.ini = ini
         return p

@@ -27,7 +27,7 @@ vec_cfg_exempt(struct config *cfg, const char *pattern)
 {
 	regex_t	 *re;
 	char	**src;
-	size_t	  n = cfg->nexempt;
+	size_t	  n = cfg->nexempt, len = strlen(pattern);
 
 	re = realloc(cfg->exempt, (n + 1) * sizeof(*re));
 	assert_non_null(re);
@@ -35,8 +35,9 @@ vec_cfg_exempt(struct config *cfg, const char *pattern)
 	src = realloc(cfg->exempt_src, (n + 1) * sizeof(*src));
 	assert_non_null(src);
 	cfg->exempt_src = src;
-	src[n] = strdup(pattern);
+	src[n] = malloc(len + 1);
 	assert_non_null(src[n]);
+	memcpy(src[n], pattern, len + 1);
 	assert_int_equal(regcomp(&re[n], pattern, REG_EXTENDED), 0);
 	cfg->nexempt = n + 1;
 }
@@ -96,6 +97,15 @@ void
 vec_free(struct vrun *v)
 {
 	result_free(&v->r);
+}
+
+/* Forgets the params of v, keeping its result for reuse by the next run. */
+void
+vec_clear(struct vrun *v)
+{
+	v->nin = 0;
+	v->nbuf = 0;
+	v->ran = 0;
 }
 
 /* Appends one "NAME=VALUE" param (split by param_from_env). */

@@ -70,6 +70,8 @@ void	vec_cfg_free(struct config *cfg);
 void	vec_init(struct vrun *v);
 /* Releases v. */
 void	vec_free(struct vrun *v);
+/* Forgets the params of v, keeping its result for reuse by the next run. */
+void	vec_clear(struct vrun *v);
 /* Appends one "NAME=VALUE" param (split by param_from_env). */
 void	vec_add(struct vrun *v, const char *nv);
 /* Appends name=value (both copied into v). */
