@@ -441,6 +441,9 @@ worker_main(void *arg)
 			w->cref = NULL;
 		}
 	}
+	/* an idle kept-alive front connection: close it without lingering */
+	if (w->req.ipcFd >= 0)
+		shutdown(w->req.ipcFd, SHUT_RDWR);
 	FCGX_Free(&w->req, 1);
 	atomic_fetch_sub(&running, 1);
 	return NULL;

@@ -855,15 +855,16 @@ apply_rules(struct work *w, const struct belief *b, struct xstr hdr,
 	size_t			 n = r->n, depth = (size_t)r->depth;
 	int			 usable = n >= 1;
 
-	if (r->exempt) {
-		if (c->exempt_stealth && b->trusted && usable && n >= depth) {
-			add_event(r, EV_STEALTH, LOG_LVL_INFO, NULL, XSTR_NULL);
-			reject(r, 404, EV_STEALTH);
-		}
+	if (r->exempt && c->exempt_stealth && b->trusted && usable &&
+	    n >= depth) {
+		add_event(r, EV_STEALTH, LOG_LVL_INFO, NULL, XSTR_NULL);
+		reject(r, 404, EV_STEALTH);
 		return;
 	}
 	if (c->loose)
 		return;
+	if (r->exempt)
+		goto logs;
 	if (!b->trusted && ((c->strict && b->untrusted_hdr) || c->always_proxy)) {
 		if (!b->untrusted_hdr)
 			add_event(r, EV_UNTRUSTED_PEER, LOG_LVL_WARNING, NULL,
@@ -891,6 +892,7 @@ apply_rules(struct work *w, const struct belief *b, struct xstr hdr,
 		reject(r, 400, EV_INVALID_VALUE);
 		return;
 	}
+logs:
 	if (usable && n < depth)
 		add_event(r, EV_DEPTH_MISMATCH, LOG_LVL_WARNING, hdrname, hdr);
 	else if (usable && n > depth)

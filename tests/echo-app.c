@@ -33,6 +33,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -303,6 +304,9 @@ main(int argc, char *argv[])
 		fprintf(stderr, "echo-app: FCGX_Init failed\n");
 		return 1;
 	}
+	/* libfcgi's SIGTERM handler only sets a flag threads never see */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
 	for (i = 0; i < nthreads; i++)
 		if (pthread_create(&tid[i], NULL, worker, NULL) != 0) {
 			fprintf(stderr, "echo-app: pthread_create failed\n");

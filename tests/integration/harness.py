@@ -6,6 +6,7 @@ started here is stopped by its PID when the Env is closed, whatever
 happened before.  Every wait and every request has a timeout, so a broken
 gateway makes the suite fail, never hang.
 """
+import hashlib
 import http.client
 import json
 import os
@@ -119,6 +120,76 @@ def fcgi_get_values(sock, timeout=1.0):
         return False
     finally:
         s.close()
+
+
+def _fcgi_record(rtype, body):
+    pad = (8 - len(body) % 8) % 8
+    return bytes([1, rtype, 0, 1, len(body) >> 8, len(body) & 0xff, pad, 0]) \
+        + body + b"\0" * pad
+
+
+def _fcgi_len(n):
+    return bytes([n]) if n < 128 else (n | 0x80000000).to_bytes(4, "big")
+
+
+class FcgiAnswer:
+    """The records of one FastCGI answer: stdout and stderr bytes, the
+    END_REQUEST body (None when the connection closed without one)."""
+
+    def __init__(self):
+        self.stdout = b""
+        self.stderr = b""
+        self.end = None
+        self.app_status = None
+        self.protocol_status = None
+        self.timed_out = False
+
+
+def fcgi_request(sock, params, stdin=b"", timeout=REQUEST_TIMEOUT):
+    """One FastCGI request (id 1, no keep-alive) on a Unix socket, as a
+    raw client: params in the given order (a list of pairs may repeat a
+    name), stdin sent in records of at most 32 kB."""
+    pairs = params.items() if isinstance(params, dict) else params
+    body = b"".join(_fcgi_len(len(k.encode())) + _fcgi_len(len(v.encode()))
+                    + k.encode() + v.encode() for k, v in pairs)
+    out = [_fcgi_record(1, bytes([0, 1, 0, 0, 0, 0, 0, 0]))]
+    for i in range(0, len(body), 65535):
+        out.append(_fcgi_record(4, body[i:i + 65535]))
+    out.append(_fcgi_record(4, b""))
+    for i in range(0, len(stdin), 32768):
+        out.append(_fcgi_record(5, stdin[i:i + 32768]))
+    out.append(_fcgi_record(5, b""))
+    ans = FcgiAnswer()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    data = b""
+    try:
+        s.connect(sock)
+        s.sendall(b"".join(out))
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            data += d
+    except socket.timeout:
+        ans.timed_out = True
+    finally:
+        s.close()
+    i = 0
+    while i + 8 <= len(data):
+        rtype = data[i + 1]
+        clen = (data[i + 4] << 8) | data[i + 5]
+        content = data[i + 8:i + 8 + clen]
+        if rtype == 6:
+            ans.stdout += content
+        elif rtype == 7:
+            ans.stderr += content
+        elif rtype == 3 and len(content) >= 5:
+            ans.end = content
+            ans.app_status = int.from_bytes(content[:4], "big")
+            ans.protocol_status = content[4]
+        i += 8 + clen + data[i + 6]
+    return ans
 
 
 def proc_status(pid, field):
@@ -432,8 +503,10 @@ class Env:
 
     # -- nginx
 
-    def nginx(self, servers, upstreams="", name="nginx", workers=1):
-        """nginx in the foreground on the given server blocks."""
+    def nginx(self, servers, upstreams="", name="nginx", workers=1,
+              connections=256):
+        """nginx in the foreground on the given server blocks;
+        connections: worker_connections per worker."""
         prefix = self.path(name)
         os.makedirs(os.path.join(prefix, "logs"), exist_ok=True)
         shutil.copy(find_fastcgi_params(), os.path.join(prefix, "fastcgi_params"))
@@ -444,7 +517,7 @@ class Env:
             "worker_processes %d;" % workers,
             "pid %s/nginx.pid;" % prefix,
             "error_log %s/logs/error.log info;" % prefix,
-            "events { worker_connections 256; }",
+            "events { worker_connections %d; }" % connections,
             "http {",
             "  access_log %s/logs/access.log;" % prefix,
             "  client_body_temp_path %s/body;" % prefix,
