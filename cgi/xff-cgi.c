@@ -29,6 +29,11 @@
  * A script whose interpreter line names xff-cgi but no program would
  * make xff-cgi exec the script, and so itself, forever: that is refused.
  *
+ * Repeated variables (fcgiwrap passes one per header line when nginx
+ * before 1.23 sends one param per line) are joined by the core.  A shell
+ * wrapper ("exec xff-cgi ...") passes on only the last of them (dash and
+ * bash both do), so the interpreter line is the form that sees them all.
+ *
  * Failures (a missing or bad config, no program, a program that cannot
  * be executed, out of memory) print "Status: 500 Internal Server Error"
  * with a one-line body, explain the cause on stderr (the web server's
@@ -515,6 +520,10 @@ main(int argc, char *argv[])
 	err = errno;
 	if (log_syslog)
 		openlog("xff-cgi", LOG_PID, LOG_DAEMON);
+	free(envp);
+	result_free(&r);
+	free(in);
+	config_free(&cfg);
 	fatal("cannot execute %s: %s", exe, strerror(err));
 	/* NOTREACHED */
 	return 1;

@@ -19,8 +19,9 @@ when the set-up does not work (a process does not start, a path does not
 correct the client address as expected).
 
 Every request carries a three-entry X-Forwarded-For and an
-X-Forwarded-Proto; the gateway and the Lua action both take the second
-entry from the right as the client and HTTPS from the proto.
+X-Forwarded-Proto, as a client behind two proxies sends them: the
+gateway (x_for = 3, with the proxies listed) and the Lua action (depth 3)
+both take the leftmost entry as the client, and HTTPS from the proto.
 
 Environment: abs_top_srcdir, abs_top_builddir (default: the source tree),
 BENCH_PAIRS (8), BENCH_SECONDS (2), BENCH_CONNECTIONS (64),
@@ -65,7 +66,7 @@ BACKEND_THREADS = WORKERS
 
 XFF = "203.0.113.7, 198.51.100.23, 10.0.0.5"
 XPROTO = "https"
-CLIENT = "198.51.100.23"     # second from the right: x_for = 2
+CLIENT = "203.0.113.7"       # third from the right: x_for = 3
 HEADERS = ["X-Forwarded-For: " + XFF, "X-Forwarded-Proto: " + XPROTO]
 
 BODY_SIZE = 1 << 20
@@ -83,9 +84,9 @@ workers = %(workers)d
 keep_conn = %(keep)s
 
 [trust]
-x_for = 2
+x_for = 3
 x_proto = 1
-proxies = 127.0.0.1 10.0.0.0/8
+proxies = 127.0.0.1 10.0.0.0/8 198.51.100.0/24
 """
 
 HAPROXY_CFG = """\
@@ -103,7 +104,7 @@ defaults
 
 frontend bench
     bind 127.0.0.1:%(port)d
-    http-request lua.xff_depth 2 1
+    http-request lua.xff_depth 3 1
     default_backend nginx
 
 backend nginx
@@ -341,7 +342,7 @@ def part_paths(port, gws):
 
 def part_haproxy(port, hport, gw):
     out()
-    out("## 2. keep-alive, small responses, client address corrected by depth 2")
+    out("## 2. keep-alive, small responses, client address corrected by depth 3")
     out("##    direct:  wrk -> nginx -> echo-app (no correction)")
     out("##    gateway: wrk -> nginx -> xff-gateway -> echo-app")
     out("##    haproxy: wrk -> haproxy + haproxy-xff.lua -> nginx -> echo-app")
@@ -485,8 +486,11 @@ def main():
             if not p.alive():
                 die("%s exited during the benchmark; log:\n%s"
                     % (p.name, p.log_text()[-3000:]))
-            size = os.path.getsize(p.log) if os.path.exists(p.log) else 0
-            out("# %s log: %d bytes" % (p.name, size))
+            lines = p.log_text().splitlines()
+            out("# %s log: %d lines%s" % (p.name, len(lines),
+                                          ", the last ones:" if lines else ""))
+            for line in lines[-4:]:
+                out("#   " + line[:300])
     out()
     out("# total %.0f s" % (time.monotonic() - t0))
     return 0
