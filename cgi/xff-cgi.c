@@ -24,10 +24,12 @@
  * "#!/usr/bin/xff-cgi -c /etc/x.ini /usr/bin/python3" argv[1] is
  * "-c /etc/x.ini /usr/bin/python3": when there are at least two
  * arguments and the first holds a space or a tab, it is split on spaces
- * and tabs.  (A PROGRAM whose path holds a space can therefore not be
- * given as the first argument; give it in [cgi] program instead.)
- * A script whose interpreter line names xff-cgi but no program would
- * make xff-cgi exec the script, and so itself, forever: that is refused.
+ * and tabs.  (So a PROGRAM whose path holds a space, followed by more
+ * arguments, is split too: give such a program in [cgi] program.)
+ * A PROGRAM whose own interpreter line names xff-cgi is refused (500):
+ * with no program on that line xff-cgi would exec itself forever, and
+ * with one the request would be corrected twice (the second pass would
+ * record the already corrected values as ORIGINAL_*).
  *
  * Repeated variables (fcgiwrap passes one per header line when nginx
  * before 1.23 sends one param per line) are joined by the core.  A shell
@@ -318,15 +320,15 @@ find_program(const char *prog, int *err)
 }
 
 /*
- * Returns 1 when path is a script whose interpreter line names this very
- * executable (execing it would run xff-cgi again, forever), else 0.
- * Unreadable files and anything that cannot be checked give 0.
+ * Returns 1 when path is a script whose interpreter line names xff-cgi
+ * (this very file, or any file called xff-cgi): execing it would run
+ * xff-cgi again.  Else 0, also for unreadable files.
  */
 static int
 runs_self(const char *path)
 {
 	struct stat	 self, interp;
-	char		 buf[256], *p, *q;
+	char		 buf[256], *p, *q, *base;
 	ssize_t		 n;
 	int		 fd;
 
@@ -346,6 +348,9 @@ runs_self(const char *path)
 	*q = '\0';
 	if (*p == '\0')
 		return 0;
+	base = strrchr(p, '/');
+	if (strcmp(base != NULL ? base + 1 : p, "xff-cgi") == 0)
+		return 1;
 	if (stat(p, &interp) == -1 || stat("/proc/self/exe", &self) == -1)
 		return 0;
 	return interp.st_dev == self.st_dev && interp.st_ino == self.st_ino;
@@ -482,8 +487,9 @@ main(int argc, char *argv[])
 	if ((exe = find_program(prog, &err)) == NULL)
 		fatal("cannot execute %s: %s", prog, strerror(err));
 	if (runs_self(exe))
-		fatal("%s names xff-cgi as its interpreter without a program: "
-		    "write \"#!/path/to/xff-cgi /path/to/interpreter\"", exe);
+		fatal("%s names xff-cgi as its interpreter: run it directly; "
+		    "its first line must name the real interpreter too, as in "
+		    "\"#!/path/to/xff-cgi /path/to/interpreter\"", exe);
 
 	for (nin = 0; environ != NULL && environ[nin] != NULL; nin++)
 		;

@@ -50,42 +50,6 @@ static const size_t pk_len[P_COUNT] = {
 #undef X
 };
 
-/* The candidates of each name length, as index + 1; 0 ends a list. */
-#define C(k)	((k) + 1)
-static const unsigned char pk_by_len[24][7] = {
-	[5] = { C(P_HTTPS) },
-	[9] = { C(P_HTTP_HOST), C(P_PATH_INFO) },
-	[10] = { C(P_HTTP_PROXY) },
-	[11] = { C(P_REMOTE_ADDR), C(P_REMOTE_PORT), C(P_SERVER_NAME),
-	    C(P_SERVER_PORT), C(P_SCRIPT_NAME), C(P_REQUEST_URI) },
-	[12] = { C(P_DOCUMENT_URI) },
-	[14] = { C(P_REQUEST_SCHEME), C(P_REQUEST_METHOD), C(P_FORWARDED) },
-	[20] = { C(P_XFF) },
-	[21] = { C(P_XFH), C(P_XFPORT) },
-	[22] = { C(P_XFP) },
-	[23] = { C(P_XFPREFIX) },
-};
-#undef C
-
-/* Returns the known param named n, or -1. */
-static int
-pk_lookup(struct xstr n)
-{
-	const unsigned char	*c;
-	int			 k;
-
-	if (n.len >= 24)
-		return -1;
-	for (c = pk_by_len[n.len]; *c != 0; c++) {
-		k = *c - 1;
-		if (pk_len[k] == n.len &&
-		    n.p[n.len - 1] == pk_name[k][n.len - 1] &&
-		    memcmp(n.p, pk_name[k], n.len) == 0)
-			return k;
-	}
-	return -1;
-}
-
 /* What happened to a param of the joined list. */
 enum { ST_KEEP, ST_SET, ST_DEL, ST_ADDED, ST_ADDED_DEL, ST_ORIG };
 
@@ -94,11 +58,11 @@ struct work {
 	const struct config	*cfg;
 	struct result		*r;
 	struct params		 cur;		/* joined, then added params */
+	struct params_index	 ix;		/* names of the joined params */
 	size_t			 njoined;
 	unsigned char		*state;
 	struct xstr		*newval;
 	long			 idx[P_COUNT];
-	int			 has_orig_in;	/* an incoming ORIGINAL_* exists */
 	size_t			 ninvalid;
 };
 
@@ -289,39 +253,16 @@ concat(struct arena *ar, struct xstr a, const char *sep, struct xstr b,
 	return strbuf_end(&sb, out);
 }
 
-/* Returns 1 when name is in the strip_headers list (lengths in len). */
-static int
-is_stripped(const struct config *cfg, const size_t *len, struct xstr name)
-{
-	size_t	i;
-
-	if (name.len < 5 || memcmp(name.p, "HTTP_", 5) != 0)
-		return 0;
-	for (i = 0; i < cfg->nstrip; i++)
-		if (name.len == len[i] &&
-		    memcmp(name.p, cfg->strip_headers[i], len[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Finds the params that matter in the joined list (one pass). */
+/* Finds the params that matter in the joined list. */
 static void
 index_params(struct work *w)
 {
-	size_t	i;
 	int	k;
 
+	memset(w->state, ST_KEEP, w->cur.n);
 	for (k = 0; k < P_COUNT; k++)
-		w->idx[k] = -1;
-	for (i = 0; i < w->cur.n; i++) {
-		struct xstr n = w->cur.v[i].name;
-
-		w->state[i] = ST_KEEP;
-		if (n.len > 9 && n.p[0] == 'O' && memcmp(n.p, "ORIGINAL_", 9) == 0)
-			w->has_orig_in = 1;
-		if ((k = pk_lookup(n)) >= 0)
-			w->idx[k] = (long)i;
-	}
+		w->idx[k] = params_lookup(&w->cur, &w->ix,
+		    (struct xstr){ pk_name[k], pk_len[k] });
 }
 
 /* Returns 1 when the value of an enabled forwarded header is not blank. */
@@ -697,7 +638,8 @@ clean_headers(struct work *w, const struct belief *b)
 	struct arena	*a = &w->r->arena;
 	struct strbuf	 sb;
 	struct xstr	 v;
-	size_t		 i, *len;
+	size_t		 i;
+	long		 k;
 
 	if (b->xff_chosen) {
 		strbuf_begin(&sb, a, incoming(w, P_XFF).len + 1);
@@ -733,16 +675,12 @@ clean_headers(struct work *w, const struct belief *b)
 		del(w, P_XFPREFIX);
 	if (clean_forwarded(w, b) == -1)
 		return -1;
-	if (w->cfg->nstrip == 0)
-		return 0;
-	if ((len = arena_alloc(a, w->cfg->nstrip * sizeof(*len))) == NULL)
-		return -1;
-	for (i = 0; i < w->cfg->nstrip; i++)
-		len[i] = strlen(w->cfg->strip_headers[i]);
-	for (i = 0; i < w->njoined; i++)
-		if (w->state[i] == ST_KEEP &&
-		    is_stripped(w->cfg, len, w->cur.v[i].name))
-			w->state[i] = ST_DEL;
+	for (i = 0; i < w->cfg->nstrip; i++) {
+		k = params_lookup(&w->cur, &w->ix,
+		    xstr_c(w->cfg->strip_headers[i]));
+		if (k >= 0 && (size_t)k < w->njoined && w->state[k] == ST_KEEP)
+			w->state[k] = ST_DEL;
+	}
 	return 0;
 }
 
@@ -755,25 +693,27 @@ add_originals(struct work *w)
 {
 	struct arena	*a = &w->r->arena;
 	struct xstr	 name;
-	size_t		 i, j, n = w->njoined;
+	char		*p;
+	size_t		 i, n = w->njoined;
+	long		 j;
 
 	for (i = 0; i < n; i++) {
 		if (w->state[i] != ST_SET && w->state[i] != ST_DEL)
 			continue;
-		if (xstr_eqc(w->cur.v[i].name, "HTTP_PROXY"))
+		name = w->cur.v[i].name;
+		if (xstr_eqc(name, "HTTP_PROXY"))
 			continue;
-		if (concat(a, XSTR_LIT("ORIGINAL_"), NULL, w->cur.v[i].name,
-		    &name) == -1)
+		if ((p = arena_alloc(a, 9 + name.len)) == NULL)
 			return -1;
-		if (w->has_orig_in) {
-			for (j = 0; j < n; j++)
-				if (xstr_eq(w->cur.v[j].name, name))
-					break;
-			if (j < n) {
-				w->state[j] = ST_ORIG;
-				w->newval[j] = w->cur.v[i].value;
-				continue;
-			}
+		memcpy(p, "ORIGINAL_", 9);
+		memcpy(p + 9, name.p, name.len);
+		name.p = p;
+		name.len += 9;
+		if ((j = params_lookup(&w->cur, &w->ix, name)) >= 0 &&
+		    (size_t)j < n) {
+			w->state[j] = ST_ORIG;
+			w->newval[j] = w->cur.v[i].value;
+			continue;
 		}
 		if (params_push(&w->cur, a, name, w->cur.v[i].value) == -1)
 			return -1;
@@ -940,7 +880,7 @@ xff_correct(const struct config *cfg, const struct param *in, size_t nin,
 	b.xff = &xff;
 	b.fwd = &fwd;
 	fwd.n = fwd.nkept = 0;
-	if (params_join(in, nin, &w.cur, &r->arena) == -1)
+	if (params_join(in, nin, &w.cur, &w.ix, &r->arena) == -1)
 		return -1;
 	w.njoined = w.cur.n;
 	cap = w.cur.n + P_COUNT * 2 + w.cur.n;

@@ -62,106 +62,156 @@ params_push(struct params *pl, struct arena *a, struct xstr name,
 	return 0;
 }
 
-/* Hashes the name eight bytes at a time (multiplicative, full coverage). */
-static uint64_t
+/* Reads 8 bytes. */
+static inline uint64_t
+load64(const char *p)
+{
+	uint64_t	w;
+
+	memcpy(&w, p, 8);
+	return w;
+}
+
+/*
+ * Hashes a name eight bytes at a time (multiplicative, every byte
+ * counts; names of 8 bytes or more end with an overlapping last word).
+ */
+static size_t
 name_hash(struct xstr s)
 {
 	uint64_t	h = 0x9e3779b97f4a7c15ull ^ s.len, w;
 	size_t		i = 0;
 
-	for (; i + 8 <= s.len; i += 8) {
-		memcpy(&w, s.p + i, 8);
+	if (s.len >= 8) {
+		for (; i + 8 <= s.len; i += 8)
+			h = (h ^ load64(s.p + i)) * 0xff51afd7ed558ccdull;
+		if (i < s.len)
+			h = (h ^ load64(s.p + s.len - 8)) *
+			    0xc4ceb9fe1a85ec53ull;
+	} else {
+		for (w = 0; i < s.len; i++)
+			w = w << 8 | (unsigned char)s.p[i];
 		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 29;
 	}
-	if (i < s.len) {
-		w = 0;
-		memcpy(&w, s.p + i, s.len - i);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-	}
-	h ^= h >> 32;
-	return h;
+	return (size_t)(h ^ h >> 32);
+}
+
+/* Returns the table cell of name: its entry, or the empty cell to use. */
+static size_t
+index_probe(const struct params *pl, const struct params_index *ix,
+    struct xstr name)
+{
+	size_t	j = name_hash(name) & ix->mask;
+
+	while (ix->slot[j] != 0 && !xstr_eq(pl->v[ix->slot[j] - 1].name, name))
+		j = (j + 1) & ix->mask;
+	return j;
+}
+
+/* Returns the index in pl of name, or -1. */
+long
+params_lookup(const struct params *pl, const struct params_index *ix,
+    struct xstr name)
+{
+	size_t	j;
+
+	if (ix->slot == NULL)
+		return -1;
+	j = index_probe(pl, ix, name);
+	return ix->slot[j] == 0 ? -1 : (long)ix->slot[j] - 1;
 }
 
 /*
- * Joins repeated names in linear passes: assign every input its output
- * slot through a hash table while sizing each joined value, then copy
- * every value once into its slot's buffer.
+ * Joins the values of repeated names: sizes each joined value, then
+ * copies every value once into its slot's buffer.  slot_of[i] is the
+ * output index of in[i].
+ */
+static int
+join_repeated(const struct param *in, size_t nin, const unsigned *slot_of,
+    struct params *out, struct arena *a)
+{
+	size_t		*size, *seen, i, j;
+	struct param	*o;
+
+	size = arena_alloc(a, out->n * sizeof(*size));
+	seen = arena_alloc(a, out->n * sizeof(*seen));
+	if (size == NULL || seen == NULL)
+		return -1;
+	memset(size, 0, out->n * sizeof(*size));
+	memset(seen, 0, out->n * sizeof(*seen));
+	for (i = 0; i < nin; i++) {
+		size[slot_of[i]] += in[i].value.len + 2;
+		seen[slot_of[i]]++;
+	}
+	for (j = 0; j < out->n; j++) {
+		if (seen[j] < 2) {
+			size[j] = 0;	/* a single occurrence: kept as it is */
+			continue;
+		}
+		if ((out->v[j].value.p = arena_alloc(a, size[j])) == NULL)
+			return -1;
+		out->v[j].value.len = 0;
+		seen[j] = 0;		/* from here: occurrences copied */
+	}
+	for (i = 0; i < nin; i++) {
+		o = &out->v[slot_of[i]];
+		if (size[slot_of[i]] == 0)
+			continue;
+		if (seen[slot_of[i]]++ > 0) {
+			memcpy((char *)o->value.p + o->value.len,
+			    xstr_eqc(o->name, "HTTP_COOKIE") ? "; " : ", ", 2);
+			o->value.len += 2;
+		}
+		if (in[i].value.len > 0)
+			memcpy((char *)o->value.p + o->value.len,
+			    in[i].value.p, in[i].value.len);
+		o->value.len += in[i].value.len;
+	}
+	return 0;
+}
+
+/*
+ * Joins repeated names: one pass assigns every input its output slot
+ * through the hash index; only when a name repeats are the values joined.
  */
 int
 params_join(const struct param *in, size_t nin, struct params *out,
-    struct arena *a)
+    struct params_index *ix, struct arena *a)
 {
-	size_t		*slot_of, *count, *size, tsize, i, j, mask;
-	long		*table;
-	char		**buf;
-	struct param	*o;
+	unsigned	*slot_of;
+	size_t		 tsize, i, j;
+	int		 repeated = 0;
 
 	out->n = 0;
 	out->v = NULL;
 	out->cap = 0;
+	ix->slot = NULL;
+	ix->mask = 0;
 	if (nin == 0)
 		return 0;
-	if (nin > SIZE_MAX / 4 / sizeof(size_t))
+	if (nin > UINT32_MAX / 4)
 		return -1;
 	for (tsize = 16; tsize < nin * 2; tsize *= 2)
 		;
-	mask = tsize - 1;
-	table = arena_alloc(a, tsize * sizeof(*table));
+	ix->mask = tsize - 1;
+	ix->slot = arena_alloc(a, tsize * sizeof(*ix->slot));
 	slot_of = arena_alloc(a, nin * sizeof(*slot_of));
-	count = arena_alloc(a, nin * sizeof(*count));
-	size = arena_alloc(a, nin * sizeof(*size));
-	buf = arena_alloc(a, nin * sizeof(*buf));
-	if (table == NULL || slot_of == NULL || count == NULL || size == NULL ||
-	    buf == NULL || params_reserve(out, a, nin) == -1)
+	if (ix->slot == NULL || slot_of == NULL ||
+	    params_reserve(out, a, nin) == -1)
 		return -1;
-	for (i = 0; i < tsize; i++)
-		table[i] = -1;
+	memset(ix->slot, 0, tsize * sizeof(*ix->slot));
 
 	for (i = 0; i < nin; i++) {
-		j = name_hash(in[i].name) & mask;
-		while (table[j] != -1 &&
-		    !xstr_eq(out->v[table[j]].name, in[i].name))
-			j = (j + 1) & mask;
-		if (table[j] == -1) {
-			table[j] = (long)out->n;
-			out->v[out->n] = in[i];
-			count[out->n] = 0;
-			size[out->n] = 0;
-			out->n++;
-		}
-		slot_of[i] = (size_t)table[j];
-		count[slot_of[i]]++;
-		size[slot_of[i]] += in[i].value.len + 2;
+		j = index_probe(out, ix, in[i].name);
+		if (ix->slot[j] == 0) {
+			out->v[out->n++] = in[i];
+			ix->slot[j] = (unsigned)out->n;
+		} else
+			repeated = 1;
+		slot_of[i] = ix->slot[j] - 1;
 	}
-
-	for (j = 0; j < out->n; j++) {
-		buf[j] = NULL;
-		if (count[j] < 2)
-			continue;
-		if ((buf[j] = arena_alloc(a, size[j])) == NULL)
-			return -1;
-		out->v[j].value.p = buf[j];
-		out->v[j].value.len = 0;
-		size[j] = 0;		/* from here: occurrences copied */
-	}
-	for (i = 0; i < nin; i++) {
-		j = slot_of[i];
-		if (buf[j] == NULL)
-			continue;
-		o = &out->v[j];
-		if (size[j]++ > 0) {
-			if (xstr_eqc(o->name, "HTTP_COOKIE"))
-				memcpy(buf[j] + o->value.len, "; ", 2);
-			else
-				memcpy(buf[j] + o->value.len, ", ", 2);
-			o->value.len += 2;
-		}
-		if (in[i].value.len > 0)
-			memcpy(buf[j] + o->value.len, in[i].value.p,
-			    in[i].value.len);
-		o->value.len += in[i].value.len;
-	}
+	if (repeated)
+		return join_repeated(in, nin, slot_of, out, a);
 	return 0;
 }
 

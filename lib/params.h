@@ -27,13 +27,24 @@ struct param param_from_env(const char *s);
 int	params_push(struct params *pl, struct arena *a, struct xstr name,
 	    struct xstr value);
 
+/* A hash index of the names of a joined list, for constant-time lookups. */
+struct params_index {
+	unsigned	*slot;		/* index + 1 into the list; 0 is empty */
+	size_t		 mask;		/* table size - 1 */
+};
+
 /*
  * Builds in out (emptied first) one param per name from in, in order of
  * first appearance: values of repeated names are joined in order with
- * ", " ("; " for HTTP_COOKIE).  Returns 0, or -1 when out of memory.
+ * ", " ("; " for HTTP_COOKIE).  Fills ix, an index of out's names.
+ * Returns 0, or -1 when out of memory.
  */
 int	params_join(const struct param *in, size_t nin, struct params *out,
-	    struct arena *a);
+	    struct params_index *ix, struct arena *a);
+
+/* Returns the index in pl of name, looked up through ix, or -1. */
+long	params_lookup(const struct params *pl, const struct params_index *ix,
+	    struct xstr name);
 
 /* Returns the index of name in pl, or -1. */
 long	params_find(const struct params *pl, const char *name);

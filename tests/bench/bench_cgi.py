@@ -175,6 +175,8 @@ def run_pairs(wrkbin, port, label, direct, via):
         rps = {}
         for path in order:
             rps[path] = wrk(wrkbin, port, path, SECONDS)
+        if rps[direct] <= 0:
+            die("%s: no request completed in %d s" % (direct, SECONDS))
         ratio = rps[via] / rps[direct]
         ratios.append(ratio)
         print("%s pair %d: direct %.0f req/s, xff-cgi %.0f req/s, "

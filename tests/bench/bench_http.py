@@ -3,32 +3,35 @@
 
 1. wrk -> nginx -> echo-app ("direct") against wrk -> nginx -> xff-gateway
    -> echo-app, without and with FastCGI keep-alive, for three loads:
-   small responses, 1 MiB responses and 1 MiB POST bodies.
+   small responses, 1 MiB responses and 1 MiB POST bodies; requests/s,
+   p50 and p99 latency, and the CPU time per request of every process on
+   each path.
 2. The same correction done by HAProxy with a Lua action
    (tests/bench/haproxy-xff.lua) in front of nginx, against the gateway
    and the direct path (keep-alive, small responses).
-3. The gateway's peak RSS (VmHWM) during 1 and 2, and during a 1 GiB
-   upload streamed through nginx -> xff-gateway -> echo-app, whose byte
-   count the echo application reports back.
+3. A 1 GiB upload streamed through nginx -> echo-app and through nginx ->
+   xff-gateway -> echo-app; the echo application reports the byte count.
+The gateway's peak RSS (VmHWM) is printed after each part.
 
-The machine is shared and noisy, so each comparison is many short wrk runs
-alternated between the variants (the order swapped every round), and the
+The machine may be shared and noisy, so each comparison is many short wrk
+runs, the variants taking turns (the order rotated every round), and the
 tables give the median of the per-round ratios with their spread
 (min-max).  Timings are printed, never asserted; the script fails only
 when the set-up does not work (a process does not start, a path does not
-correct the client address as expected).
+correct the client address as expected, an upload arrives incomplete).
 
 Every request carries a three-entry X-Forwarded-For and an
-X-Forwarded-Proto, as a client behind two proxies sends them: the
-gateway (x_for = 3, with the proxies listed) and the Lua action (depth 3)
+X-Forwarded-Proto, as a client behind two proxies sends them: the gateway
+(x_for = 3, the proxies listed) and the Lua action (depth 3, count only)
 both take the leftmost entry as the client, and HTTPS from the proto.
 
 Environment: abs_top_srcdir, abs_top_builddir (default: the source tree),
-BENCH_PAIRS (8), BENCH_SECONDS (2), BENCH_CONNECTIONS (64),
-BENCH_THREADS (wrk threads, 2), BENCH_QUICK=1 (2 rounds),
-BENCH_UPLOAD_BYTES (1073741824), BENCH_KEEPALIVE (idle connections nginx
-keeps per upstream, 16).  Everything listens on 127.0.0.1 or on Unix
-sockets in a temporary directory; every process is stopped by its PID.
+BENCH_PAIRS (rounds, 8), BENCH_SECONDS (per wrk run, 2), BENCH_QUICK=1
+(2 rounds), BENCH_CONNECTIONS (64), BENCH_THREADS (wrk threads, 2),
+BENCH_KEEPALIVE (idle connections nginx keeps per upstream, 16),
+BENCH_UPLOAD_BYTES (1073741824), BENCH_PARTS (the parts to run, "123").
+Everything listens on 127.0.0.1 or on Unix sockets in a temporary
+directory; every process is stopped by its PID.
 """
 import http.client
 import os
@@ -42,6 +45,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.environ.get("abs_top_srcdir") or os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SRCDIR, "tests", "integration"))
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 
 import harness  # noqa: E402
 
@@ -52,6 +56,7 @@ CONNS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 WRK_THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 UPLOAD = int(os.environ.get("BENCH_UPLOAD_BYTES", str(1 << 30)))
 KEEPALIVE = int(os.environ.get("BENCH_KEEPALIVE", "16"))
+PARTS = os.environ.get("BENCH_PARTS", "123")
 NGINX_WORKERS = 1
 
 # fastcgi.md 1.4: every connection nginx holds to a libfcgi responder,
@@ -114,17 +119,21 @@ backend nginx
 
 
 def die(msg):
+    """Reports a set-up failure and exits 2 (processes are stopped by
+    the Env on the way out)."""
     print("bench_http: %s" % msg, file=sys.stderr)
     sys.exit(2)
 
 
 def out(line=""):
+    """Prints one line of the report at once."""
     print(line, flush=True)
 
 
 # ------------------------------------------------------------ machine
 
 def machine():
+    """Prints the machine, the tool versions and the sizing."""
     model = "?"
     text = harness.read_text("/proc/cpuinfo")
     m = re.search(r"^model name\s*:\s*(.*)$", text, re.M)
@@ -158,11 +167,14 @@ def machine():
 # ------------------------------------------------------------ wrk
 
 def to_ms(value, unit):
+    """A wrk duration (value, unit) in milliseconds."""
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0,
                            "m": 60000.0}[unit]
 
 
 class Run:
+    """One wrk run: requests/s, p50 and p99 in ms, requests, errors."""
+
     def __init__(self, rps, p50, p99, requests, errors):
         self.rps = rps
         self.p50 = p50
@@ -172,6 +184,8 @@ class Run:
 
 
 def wrk(url, script=None):
+    """Runs wrk once on url (with the forwarded headers and the optional
+    Lua script); returns a Run, or dies when the output is unreadable."""
     argv = [harness.find_program("wrk"), "-t%d" % WRK_THREADS,
             "-c%d" % CONNS, "-d%ds" % SECONDS, "--latency", "--timeout", "10s"]
     for h in HEADERS:
@@ -200,36 +214,62 @@ def wrk(url, script=None):
                int(total.group(1)) if total else 0, errors)
 
 
+def cpu_us(pid):
+    """User + system CPU time of a process (all its threads) in us."""
+    text = harness.read_text("/proc/%d/stat" % pid)
+    f = text.rsplit(")", 1)[-1].split()
+    if len(f) < 13:
+        return 0.0
+    return (int(f[11]) + int(f[12])) * 1e6 / os.sysconf("SC_CLK_TCK")
+
+
 def rounds(variants, script):
-    """variants: list of (name, url).  Runs PAIRS rounds, each running
-    every variant once, the order rotated from round to round; returns
-    {name: [Run, ...]} in round order."""
-    res = dict((name, []) for name, _ in variants)
+    """variants: list of (name, url, {role: pid}).  Runs PAIRS rounds, each
+    running every variant once, the order rotated from round to round;
+    returns {name: [Run, ...]} in round order.  Each Run also carries
+    .cpu, {role: CPU us per request} of the given processes."""
+    res = dict((v[0], []) for v in variants)
     for i in range(PAIRS):
         k = i % len(variants)
-        order = variants[k:] + variants[:k]
-        if i % 2 == 1:
-            order.reverse()
-        for name, url in order:
-            res[name].append(wrk(url, script))
+        for name, url, pids in variants[k:] + variants[:k]:
+            before = dict((role, cpu_us(pid)) for role, pid in pids.items())
+            r = wrk(url, script)
+            n = max(r.requests, 1)
+            r.cpu = dict((role, (cpu_us(pid) - before[role]) / n)
+                         for role, pid in pids.items())
+            res[name].append(r)
     return res
 
 
+def cpu_med(runs, role):
+    """Median CPU us per request of one role over runs."""
+    return statistics.median(r.cpu.get(role, 0.0) for r in runs)
+
+
 def spread(values):
+    """"median (min-max)" of values."""
     return "%.2f (%.2f-%.2f)" % (statistics.median(values), min(values),
                                  max(values))
 
 
 def med(runs, field):
+    """Median of one Run field over runs."""
     return statistics.median(getattr(r, field) for r in runs)
 
 
 def ratios(a, b, field):
+    """Per-round ratios a[i].field / b[i].field."""
     return [getattr(x, field) / getattr(y, field) if getattr(y, field) else 0.0
             for x, y in zip(a, b)]
 
 
 # ------------------------------------------------------------ set-up
+
+def children(pid):
+    """PIDs of the children of pid (nginx's workers)."""
+    text = harness.read_text("/proc/%d/task/%d/children" % (pid, pid))
+    return [int(x) for x in text.split()]
+
 
 def fastcgi_params(replace):
     """The lines of nginx's fastcgi_params with the params named in replace
@@ -255,25 +295,42 @@ client_max_body_size 8m;
 
 
 def loc(path, body):
+    """An nginx location block."""
     return "location %s {\n%s\n}\n" % (path, body)
 
 
 def plain(path, sock):
+    """A location with one FastCGI connection per request."""
     return loc(path, "include fastcgi_params;\n%sfastcgi_pass unix:%s;"
                % (COMMON, sock))
 
 
 def keep(path, upstream, extra=""):
+    """A location reusing the connections of an upstream block; extra
+    replaces the fastcgi_params include."""
     return loc(path, "%s\n%sfastcgi_keep_conn on;\nfastcgi_pass %s;"
                % (extra or "include fastcgi_params;", COMMON, upstream))
 
 
+def stream(path, sock):
+    """A location that streams request bodies of any size."""
+    return loc(path, "include fastcgi_params;\n"
+               "client_max_body_size 0;\n"
+               "fastcgi_request_buffering off;\n"
+               "fastcgi_read_timeout 300s;\n"
+               "fastcgi_send_timeout 300s;\n"
+               "fastcgi_pass unix:%s;" % sock)
+
+
 def upstream(name, sock):
+    """An upstream block sized as the comment at the top says."""
     return ("upstream %s {\n  server unix:%s max_conns=%d;\n  keepalive %d;\n}\n"
             % (name, sock, MAX_CONNS, KEEPALIVE))
 
 
 def start_gateway(env, name, backend, keep_conn, workers=WORKERS):
+    """The gateway under spawn-fcgi, relaying to the backend socket; its
+    VmRSS at start is kept in .rss0."""
     ini = GATEWAY_INI % {"backend": backend, "workers": workers,
                          "keep": "yes" if keep_conn else "no"}
     p = env.gateway(ini, name=name)
@@ -281,10 +338,16 @@ def start_gateway(env, name, backend, keep_conn, workers=WORKERS):
     return p
 
 
-def check_path(port, path, want_addr, want_https):
-    """One request with the forwarded headers; the echo app's params must
-    show the expected REMOTE_ADDR and HTTPS."""
-    hdrs = [tuple(h.split(": ", 1)) for h in HEADERS]
+SPLIT = [("X-Forwarded-For", "203.0.113.7"),
+         ("X-Forwarded-For", "198.51.100.23, 10.0.0.5"),
+         ("X-Forwarded-Proto", XPROTO)]
+
+
+def check_path(port, path, want_addr, want_https, hdrs=None):
+    """One request with the forwarded headers (or hdrs, a list of pairs);
+    the echo app's params must show the expected REMOTE_ADDR and HTTPS."""
+    if hdrs is None:
+        hdrs = [tuple(h.split(": ", 1)) for h in HEADERS]
     r = harness.request(port, path, headers=hdrs)
     if r.status != 200:
         die("%s: status %d: %r" % (path, r.status, r.body[:500]))
@@ -293,8 +356,8 @@ def check_path(port, path, want_addr, want_https):
         params.setdefault(k, v)
     got = (params.get("REMOTE_ADDR"), params.get("HTTPS"))
     if got != (want_addr, want_https):
-        die("%s: REMOTE_ADDR, HTTPS = %r, expected %r" % (
-            path, got, (want_addr, want_https)))
+        die("%s: REMOTE_ADDR, HTTPS = %r, expected %r (headers %r)" % (
+            path, got, (want_addr, want_https), hdrs))
 
 
 def check_haproxy_path(port):
@@ -305,11 +368,15 @@ def check_haproxy_path(port):
             die("haproxy does not listen on %d" % port)
         time.sleep(0.05)
     check_path(port, "/h1/", CLIENT, "on")
+    check_path(port, "/h1/", CLIENT, "on", SPLIT)
+    check_path(port, "/h1/", "10.0.0.5", None,
+               [("X-Forwarded-For", "10.0.0.5"), ("X-Client-IP", "192.0.2.1")])
 
 
 # ------------------------------------------------------------ parts
 
-def part_paths(port, gws):
+def part_paths(port, pids, gws):
+    """pids: {name: pid} of nginx's worker, the echo apps and gateways."""
     out()
     out("## 1. nginx -> echo-app (direct) vs nginx -> xff-gateway -> echo-app")
     out("## medians over %d rounds; ratio = gateway/direct per round, median "
@@ -321,12 +388,16 @@ def part_paths(port, gws):
                "p99 ratio", "errors"))
     out(head)
     out("-" * len(head))
-    for mode, dpath, gpath in (("new conn", "/d0/", "/g0/"),
-                               ("keep-alive", "/d1/", "/g1/")):
+    cpu_rows = []
+    for mode, k in (("new conn", "0"), ("keep-alive", "1")):
         for lname, query, script in LOADS:
             base = "http://127.0.0.1:%d" % port
-            res = rounds([("d", base + dpath + "?" + query),
-                          ("g", base + gpath + "?" + query)], script)
+            res = rounds([
+                ("d", base + "/d%s/?%s" % (k, query),
+                 {"nginx": pids["nginx"], "backend": pids["ed" + k]}),
+                ("g", base + "/g%s/?%s" % (k, query),
+                 {"nginx": pids["nginx"], "gateway": pids["gw" + k],
+                  "backend": pids["eg" + k]})], script)
             d, g = res["d"], res["g"]
             out("%-10s %-18s %10.0f %10.0f %18s %6.2fms %6.2fms %18s "
                 "%6.1fms %6.1fms %18s %6d"
@@ -335,58 +406,84 @@ def part_paths(port, gws):
                    med(d, "p50"), med(g, "p50"), spread(ratios(g, d, "p50")),
                    med(d, "p99"), med(g, "p99"), spread(ratios(g, d, "p99")),
                    sum(r.errors for r in d + g)))
+            cpu_rows.append((mode, lname, d, g))
+    out()
+    out("## CPU time per request (user + system, us, median over the rounds) "
+        "of the processes on each path")
+    out()
+    head = ("%-10s %-18s | %8s %8s %8s | %8s %8s %8s %8s | %8s"
+            % ("fastcgi", "load", "nginx", "backend", "total", "nginx",
+               "gateway", "backend", "total", "gw share"))
+    out("%-29s | %-26s | %-35s |" % ("", "direct", "through the gateway"))
+    out(head)
+    out("-" * len(head))
+    for mode, lname, d, g in cpu_rows:
+        dt = [sum(r.cpu.values()) for r in d]
+        gt = [sum(r.cpu.values()) for r in g]
+        out("%-10s %-18s | %8.0f %8.0f %8.0f | %8.0f %8.0f %8.0f %8.0f | "
+            "%7.0f%%"
+            % (mode, lname, cpu_med(d, "nginx"), cpu_med(d, "backend"),
+               statistics.median(dt), cpu_med(g, "nginx"),
+               cpu_med(g, "gateway"), cpu_med(g, "backend"),
+               statistics.median(gt),
+               100.0 * statistics.median(
+                   r.cpu["gateway"] / t for r, t in zip(g, gt) if t > 0)))
+    out("(gw share: the gateway's part of the CPU time of its path)")
     for name, p in gws:
         out("# %s: VmHWM %s kB after part 1 (VmRSS %s kB at start)"
             % (name, harness.proc_status(p.pid, "VmHWM"), p.rss0))
 
 
-def part_haproxy(port, hport, gw):
+def part_haproxy(port, hport, pids, gw):
     out()
     out("## 2. keep-alive, small responses, client address corrected by depth 3")
     out("##    direct:  wrk -> nginx -> echo-app (no correction)")
     out("##    gateway: wrk -> nginx -> xff-gateway -> echo-app")
     out("##    haproxy: wrk -> haproxy + haproxy-xff.lua -> nginx -> echo-app")
     out("## medians over %d rounds; ratio = variant/direct per round, median "
-        "(min-max)" % PAIRS)
+        "(min-max); cpu/req: all the processes of the path, us" % PAIRS)
     out()
     base = "http://127.0.0.1:%d" % port
     q = "?size=200"
-    res = rounds([("direct", base + "/d1/" + q), ("gateway", base + "/g1/" + q),
-                  ("haproxy", "http://127.0.0.1:%d/h1/%s" % (hport, q))], None)
-    head = ("%-8s %10s %18s %8s %18s %8s %18s %6s"
+    ng = pids["nginx"]
+    res = rounds([
+        ("direct", base + "/d1/" + q, {"nginx": ng, "backend": pids["ed1"]}),
+        ("gateway", base + "/g1/" + q, {"nginx": ng, "gateway": pids["gw1"],
+                                        "backend": pids["eg1"]}),
+        ("haproxy", "http://127.0.0.1:%d/h1/%s" % (hport, q),
+         {"haproxy": pids["haproxy"], "nginx": ng,
+          "backend": pids["eh1"]})], None)
+    head = ("%-8s %10s %18s %8s %18s %8s %18s %6s %8s %10s"
             % ("variant", "r/s", "r/s ratio", "p50", "p50 ratio", "p99",
-               "p99 ratio", "errors"))
+               "p99 ratio", "errors", "cpu/req", "proxy cpu"))
     out(head)
     out("-" * len(head))
     d = res["direct"]
     for name in ("direct", "gateway", "haproxy"):
         v = res[name]
-        out("%-8s %10.0f %18s %6.2fms %18s %6.1fms %18s %6d"
+        proxy = {"direct": "-", "gateway": "%.0f" % cpu_med(v, "gateway"),
+                 "haproxy": "%.0f" % cpu_med(v, "haproxy")}[name]
+        out("%-8s %10.0f %18s %6.2fms %18s %6.1fms %18s %6d %8.0f %10s"
             % (name, med(v, "rps"), spread(ratios(v, d, "rps")),
                med(v, "p50"), spread(ratios(v, d, "p50")),
                med(v, "p99"), spread(ratios(v, d, "p99")),
-               sum(r.errors for r in v)))
+               sum(r.errors for r in v),
+               statistics.median(sum(r.cpu.values()) for r in v), proxy))
     g, h = res["gateway"], res["haproxy"]
     out("gateway/haproxy r/s ratio: %s" % spread(ratios(g, h, "rps")))
     out("# gateway (keep-alive): VmHWM %s kB after part 2"
         % harness.proc_status(gw.pid, "VmHWM"))
 
 
-def part_upload(port, gw):
-    out()
-    out("## 3. %d-byte upload: python client -> nginx (request buffering off) "
-        "-> xff-gateway -> echo-app" % UPLOAD)
+def upload(port, path, pid):
+    """Streams UPLOAD bytes to path; returns (seconds, bytes the echo app
+    read, highest VmRSS of pid sampled meanwhile in kB)."""
     chunk = b"0123456789abcdef" * 4096        # 64 KiB
-    peak_rss = [0]
-
-    def sample():
-        v = harness.proc_status(gw.pid, "VmRSS") or 0
-        peak_rss[0] = max(peak_rss[0], v)
-
+    peak = 0
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     t0 = time.monotonic()
     try:
-        c.putrequest("POST", "/up/", skip_accept_encoding=True)
+        c.putrequest("POST", path, skip_accept_encoding=True)
         for h in HEADERS:
             k, v = h.split(": ", 1)
             c.putheader(k, v)
@@ -401,25 +498,36 @@ def part_upload(port, gw):
             sent += n
             now = time.monotonic()
             if now - last > 0.05:
-                sample()
+                peak = max(peak, harness.proc_status(pid, "VmRSS") or 0)
                 last = now
         r = c.getresponse()
         body = r.read()
     finally:
         c.close()
     secs = time.monotonic() - t0
-    sample()
+    peak = max(peak, harness.proc_status(pid, "VmRSS") or 0)
     if r.status != 200:
-        die("upload: status %d: %r" % (r.status, body[:500]))
+        die("upload to %s: status %d: %r" % (path, r.status, body[:500]))
     got = harness.Response(r.status, r.getheaders(), body).json()["stdin_len"]
-    out("upload: %d bytes sent in %.1f s (%.0f MB/s); echo-app read %d bytes: %s"
-        % (UPLOAD, secs, UPLOAD / secs / 1e6, got,
-           "exact" if got == UPLOAD else "MISMATCH"))
+    return secs, got, peak
+
+
+def part_upload(port, gw, direct_pid):
+    out()
+    out("## 3. %d-byte upload: python client -> nginx (request buffering off) "
+        "-> [xff-gateway ->] echo-app" % UPLOAD)
+    out()
+    for label, path, pid in (("direct", "/upd/", direct_pid),
+                             ("gateway", "/up/", gw.pid)):
+        secs, got, peak = upload(port, path, pid)
+        out("%-8s %d bytes in %5.1f s (%4.0f MB/s); echo-app read %d bytes: %s"
+            % (label, UPLOAD, secs, UPLOAD / secs / 1e6, got,
+               "exact" if got == UPLOAD else "MISMATCH"))
+        if got != UPLOAD:
+            die("upload to %s: the backend read %d bytes, not %d"
+                % (path, got, UPLOAD))
     out("# gateway (upload): VmRSS %s kB at start, highest VmRSS sampled %d kB, "
-        "VmHWM %s kB" % (gw.rss0, peak_rss[0],
-                         harness.proc_status(gw.pid, "VmHWM")))
-    if got != UPLOAD:
-        die("upload: the backend read %d bytes, not %d" % (got, UPLOAD))
+        "VmHWM %s kB" % (gw.rss0, peak, harness.proc_status(gw.pid, "VmHWM")))
 
 
 def main():
@@ -433,9 +541,10 @@ def main():
         os.environ["XFF_GATEWAY_ALLOW_ROOT"] = "1"
     t0 = time.monotonic()
     with harness.Env("xffbench") as env:
-        echo = {}
-        for name in ("ed0", "ed1", "eg0", "eg1", "eh1", "eup"):
-            echo[name] = env.echo_app(name=name, threads=BACKEND_THREADS)[1]
+        echo, echo_procs = {}, {}
+        for name in ("ed0", "ed1", "eg0", "eg1", "eh1", "eup", "eupd"):
+            echo_procs[name], echo[name] = env.echo_app(
+                name=name, threads=BACKEND_THREADS)
         gw0 = start_gateway(env, "gw0", echo["eg0"], False)
         gw1 = start_gateway(env, "gw1", echo["eg1"], True)
         gwup = start_gateway(env, "gwup", echo["eup"], True, workers=4)
@@ -451,12 +560,7 @@ def main():
                 keep("/h1/", "eh1", fastcgi_params({
                     "REMOTE_ADDR": "$xff_client",
                     "HTTPS": "$http_x_client_https if_not_empty"})),
-                loc("/up/", "include fastcgi_params;\n"
-                    "client_max_body_size 0;\n"
-                    "fastcgi_request_buffering off;\n"
-                    "fastcgi_read_timeout 300s;\n"
-                    "fastcgi_send_timeout 300s;\n"
-                    "fastcgi_pass unix:%s;" % gwup.sock)]
+                stream("/up/", gwup.sock), stream("/upd/", echo["eupd"])]
         ng = env.nginx(harness.server_block(port, locs, "access_log off;"),
                        upstreams=ups, workers=NGINX_WORKERS,
                        connections=4 * CONNS + 8 * KEEPALIVE + 64)
@@ -471,16 +575,27 @@ def main():
             check_path(port, path, "127.0.0.1", None)
         for path in ("/g0/", "/g1/", "/up/"):
             check_path(port, path, CLIENT, "on")
+            check_path(port, path, CLIENT, "on", SPLIT)
         check_haproxy_path(hport)
-        out("# checked: the gateway and haproxy paths give REMOTE_ADDR %s, "
-            "HTTPS on; the direct paths 127.0.0.1" % CLIENT)
+        out("# checked: the gateway and haproxy paths give REMOTE_ADDR %s and "
+            "HTTPS on (also with X-Forwarded-For split over two lines); the "
+            "direct paths 127.0.0.1" % CLIENT)
         out("# haproxy threads: %s" % (len(os.listdir("/proc/%d/task" % hp.pid))
                                        if hp.alive() else "?"))
 
-        part_paths(port, [("gateway (new conn)", gw0),
-                          ("gateway (keep-alive)", gw1)])
-        part_haproxy(port, hport, gw1)
-        part_upload(port, gwup)
+        workers = children(ng.pid)
+        if len(workers) != 1:
+            die("nginx: expected one worker, found %r" % workers)
+        pids = dict((name, p.pid) for name, p in echo_procs.items())
+        pids.update(nginx=workers[0], gw0=gw0.pid, gw1=gw1.pid,
+                    haproxy=hp.pid)
+        if "1" in PARTS:
+            part_paths(port, pids, [("gateway (new conn)", gw0),
+                                    ("gateway (keep-alive)", gw1)])
+        if "2" in PARTS:
+            part_haproxy(port, hport, pids, gw1)
+        if "3" in PARTS:
+            part_upload(port, gwup, echo_procs["eupd"].pid)
 
         for p in (gw0, gw1, gwup):
             if not p.alive():

@@ -492,6 +492,38 @@ check_events(const struct result *r, size_t cap)
 	}
 }
 
+/* Writes status, reason, events and output of r into one string in ref. */
+static struct xstr
+snapshot(const struct result *r)
+{
+	struct strbuf	 sb;
+	struct xstr	 v;
+	char		 num[64];
+	size_t		 i;
+	int		 n;
+
+	strbuf_begin(&sb, &ref, 256);
+	n = snprintf(num, sizeof(num), "%d %d %zu %zu|", r->status,
+	    (int)r->reason, r->nev, r->nev_dropped);
+	strbuf_add(&sb, num, (size_t)n);
+	for (i = 0; i < r->nev; i++) {
+		n = snprintf(num, sizeof(num), "%d %d %s|", (int)r->ev[i].kind,
+		    (int)r->ev[i].level, r->ev[i].header != NULL ?
+		    r->ev[i].header : "-");
+		strbuf_add(&sb, num, (size_t)n);
+		strbuf_adds(&sb, r->ev[i].value);
+		strbuf_add(&sb, "\0", 1);
+	}
+	for (i = 0; r->status == 200 && i < r->out.n; i++) {
+		strbuf_adds(&sb, r->out.v[i].name);
+		strbuf_add(&sb, "\0", 1);
+		strbuf_adds(&sb, r->out.v[i].value);
+		strbuf_add(&sb, "\0", 1);
+	}
+	CHECK(strbuf_end(&sb, &v) == 0);
+	return v;
+}
+
 /* Runs one request through the correction and checks the result. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -501,6 +533,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct config		 c;
 	struct params		 joined;
 	struct sorted		 sin, sout;
+	struct xstr		 first;
 	size_t			 nin;
 
 	if (size < HDR_LEN)
@@ -508,8 +541,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	setup();
 	make_config(data, &c, pv);
 	nin = make_params(data + HDR_LEN, size - HDR_LEN, in);
+	arena_reset(&ref);
 
+	/* the same request twice gives the same answer (nothing carried over) */
 	CHECK(xff_correct(&c, in, nin, &res) == 0);
+	first = snapshot(&res);
+	CHECK(xff_correct(&c, in, nin, &res) == 0);
+	CHECK(xstr_eq(first, snapshot(&res)));
 	CHECK(res.status == 200 || res.status == 400 || res.status == 404);
 	CHECK((res.reason == EV_NONE) == (res.status == 200));
 	if (res.status == 404)
@@ -520,7 +558,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_events(&res, data[10]);
 
 	if (res.status == 200) {
-		arena_reset(&ref);
 		joined.v = NULL;
 		joined.n = joined.cap = 0;
 		CHECK(params_join(in, nin, &joined, &ref) == 0);

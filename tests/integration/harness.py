@@ -35,12 +35,56 @@ SPAWN_EXAMPLE = os.path.join(SRCDIR, "etc", "spawn-fcgi.example")
 RUN_DIR = "/run/xff-gateway"
 EXAMPLE_SOCK = RUN_DIR + "/xff-gateway.sock"
 
-WAIT = 10.0        # seconds for a process or socket to come up
+# XFF_TEST_VALGRIND=1 runs every gateway started with spawn_command (so
+# Env.gateway too) under valgrind; stopping it then checks valgrind's log.
+VALGRIND = os.environ.get("XFF_TEST_VALGRIND", "") == "1"
+VALGRIND_STOP = 60.0   # seconds for a gateway under valgrind to exit
+
+WAIT = 60.0 if VALGRIND else 10.0   # seconds for a process or socket to come up
 REQUEST_TIMEOUT = 30.0
 
 
 class HarnessError(Exception):
     pass
+
+
+def valgrind_argv(log):
+    """The valgrind command a gateway runs under, reporting to log: any
+    error, or a definite or indirect leak, makes it exit with 99."""
+    return [find_program("valgrind"), "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect",
+            "--show-leak-kinds=definite,indirect", "--num-callers=30",
+            "--error-exitcode=99", "--log-file=" + log]
+
+
+def valgrind_log_of(argv):
+    """The --log-file of a valgrind command line in argv, else None."""
+    for i, a in enumerate(argv):
+        if os.path.basename(a) == "valgrind":
+            for b in argv[i + 1:]:
+                if b.startswith("--log-file="):
+                    return b[len("--log-file="):]
+                if not b.startswith("-"):
+                    break
+    return None
+
+
+def check_valgrind(name, log, status):
+    """HarnessError unless valgrind's log shows no error and no definite
+    leak (a process killed before valgrind's summary also fails)."""
+    text = read_text(log)
+    problems = []
+    if "ERROR SUMMARY: 0 errors" not in text:
+        problems.append("no \"ERROR SUMMARY: 0 errors\"")
+    m = re.search(r"definitely lost: ([\d,]+) bytes", text)
+    if m and m.group(1) != "0":
+        problems.append("definitely lost: %s bytes" % m.group(1))
+    if status == 99:
+        problems.append("valgrind exit status 99")
+    if problems:
+        raise HarnessError("valgrind: %s (exit status %s): %s; log %s:\n%s"
+                           % (name, status, ", ".join(problems), log,
+                              text[-12000:]))
 
 
 def find_program(*names):
@@ -192,6 +236,36 @@ def fcgi_request(sock, params, stdin=b"", timeout=REQUEST_TIMEOUT):
     return ans
 
 
+def unix_connections(path):
+    """Connected sockets on the server side of the Unix socket path (from
+    /proc/net/unix: accepted sockets carry the listener's path)."""
+    n = 0
+    for line in read_text("/proc/net/unix").splitlines()[1:]:
+        f = line.split()
+        if len(f) >= 8 and f[7] == path and f[5] == "03":
+            n += 1
+    return n
+
+
+def children(pid):
+    """PIDs of the direct children of pid (from /proc)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        stat = read_text("/proc/%s/stat" % d)
+        # the command name may hold spaces: the fields follow its ")"
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) > 1 and fields[1] == str(pid):
+            out.append(int(d))
+    return out
+
+
+def pwd_uid(name):
+    import pwd
+    return pwd.getpwnam(name).pw_uid
+
+
 def proc_status(pid, field):
     """A field of /proc/PID/status in kB (VmHWM, VmRSS), or None."""
     text = read_text("/proc/%d/status" % pid)
@@ -291,6 +365,7 @@ class Proc:
         self.popen = popen
         self.pid = popen.pid
         self.log = log
+        self.vglog = None     # valgrind's log when run under valgrind
 
     def alive(self):
         return self.popen.poll() is None
@@ -334,12 +409,16 @@ class Env:
         finally:
             out.close()
         p = Proc(name, popen, log)
+        p.vglog = valgrind_log_of(argv)
         self.procs.append(p)
         return p
 
     def stop(self, p, sig=signal.SIGTERM, timeout=5.0):
         """Stops p by its PID (SIGKILL after timeout); returns its exit
-        status."""
+        status.  A process under valgrind gets VALGRIND_STOP seconds at
+        least, and its valgrind log is checked (HarnessError)."""
+        if p.vglog:
+            timeout = max(timeout, VALGRIND_STOP)
         if p.alive():
             try:
                 os.kill(p.pid, sig)
@@ -348,13 +427,19 @@ class Env:
             try:
                 p.popen.wait(timeout)
             except subprocess.TimeoutExpired:
-                try:
-                    os.kill(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+                # A master killed outright leaves its workers behind:
+                # those go first, by their PIDs.
+                for pid in children(p.pid) + [p.pid]:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
                 p.popen.wait(5)
         if p in self.procs:
             self.procs.remove(p)
+        if p.vglog:
+            log, p.vglog = p.vglog, None
+            check_valgrind(p.name, log, p.popen.returncode)
         return p.popen.returncode
 
     def close(self):
@@ -478,6 +563,11 @@ class Env:
         app = list(app)
         app[0] = GATEWAY
         app[app.index("-c") + 1] = ini
+        if VALGRIND:
+            # spawn-fcgi -n execs valgrind, which runs the gateway: the
+            # PID stays the one the tests stop
+            base = sock[:-5] if sock.endswith(".sock") else sock
+            app = valgrind_argv(base + ".valgrind.log") + app
         return out + ["--"] + app
 
     def gateway(self, ini_text, name="gateway"):

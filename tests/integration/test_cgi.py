@@ -22,6 +22,7 @@ import hashlib
 import http.client
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -35,8 +36,8 @@ SRCDIR = os.environ.get("abs_top_srcdir") or os.path.dirname(os.path.dirname(HER
 BUILDDIR = os.environ.get("abs_top_builddir") or SRCDIR
 XFF_CGI = os.path.join(BUILDDIR, "cgi", "xff-cgi")
 
-WAIT = 10.0
-TIMEOUT = 20.0
+WAIT = 30.0
+TIMEOUT = 60.0
 SEARCH = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
 
 # ----------------------------------------------------------------- files
@@ -121,6 +122,9 @@ class Setup:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="xc", dir="/tmp")
         self.procs = []
+        self.envcfg = {}       # script -> XFF_GATEWAY_CONFIG value
+
+    def populate(self):
         self.python = "/usr/bin/python3"
         if not os.access(self.python, os.X_OK):
             self.python = os.path.realpath(sys.executable)
@@ -135,7 +139,9 @@ class Setup:
               0o755)
         write(self.path("noexec.py"), "#!%s\n%s" % (self.python, ENV_SCRIPT),
               0o644)
-        self.envcfg = {}       # script -> XFF_GATEWAY_CONFIG value
+        # [cgi] program, when no PROGRAM is given.
+        write(self.path("prog.ini"), "[trust]\nx_for = 1\n[cgi]\n"
+              "program = %s\n" % self.path("env.py"))
         for name in CASE_CONFIGS:
             self.wrapper("w-%s.sh" % name, "-c %s %s" % (
                 self.path(name + ".ini"), self.path("env.py")))
@@ -149,6 +155,12 @@ class Setup:
         # Options on the interpreter line arrive as one argument.
         self.script("ic.py", "#!%s -c %s %s" % (
             self.xff, self.path("d2.ini"), self.python), self.path("bad.ini"))
+        self.wrapper("w-prog.sh", "-c %s" % self.path("prog.ini"))
+        self.wrapper("w-noprog.sh", "-c %s" % self.path("d1.ini"))
+        # A program that is itself run by xff-cgi: refused, not corrected
+        # twice.
+        self.wrapper("w-double.sh", "-c %s %s" % (
+            self.path("d1.ini"), os.path.join(self.cgi, "i-d1.py")))
         # An interpreter line without a program must not loop.
         self.script("loop.py", "#!%s" % self.xff, self.path("d1.ini"))
         self.script("direct.py", "#!%s" % self.python, None)
@@ -158,7 +170,8 @@ class Setup:
 
     def wrapper(self, name, args, envcfg=None):
         write(os.path.join(self.cgi, name),
-              "#!/bin/sh\nexec %s %s\n" % (XFF_CGI, args), 0o755)
+              "#!/bin/sh\nexec %s %s\n" % (shlex.quote(XFF_CGI), args),
+              0o755)
         self.envcfg[name] = envcfg
 
     def script(self, name, line, envcfg):
@@ -284,7 +297,7 @@ http {
             fastcgi_param SERVER_PORT $server_port;
             fastcgi_param SERVER_NAME $server_name;
             fastcgi_param XFF_GATEWAY_CONFIG $xcfg if_not_empty;
-            fastcgi_read_timeout 20s;
+            fastcgi_read_timeout 60s;
             fastcgi_pass unix:%(sock)s;
         }
     }
@@ -401,7 +414,7 @@ def log_mark(host):
 def expect_log(host, before, *needles):
     """Waits until the text added to host's logs since before holds every
     needle."""
-    deadline = time.monotonic() + 3.0
+    deadline = time.monotonic() + 10.0
     while True:
         new = "".join(read_text(p)[n:] for p, n in zip(host.logs(), before))
         if all(n in new for n in needles):
@@ -652,8 +665,29 @@ def t_self_loop_refused(h, st):
     t0 = time.monotonic()
     r = request(h.port, "/loop.py")
     expect_reject(r, 500, b"Internal Server Error\n")
-    check(time.monotonic() - t0 < 10, "took too long")
+    check(time.monotonic() - t0 < 30, "took too long")
     expect_log(h, before, "names xff-cgi as its interpreter")
+
+
+def t_config_program(h, st):
+    e = expect_ok(request(h.port, "/w-prog.sh",
+                          [("X-Forwarded-For", "198.51.100.7")]))
+    check(one(e, "REMOTE_ADDR") == "198.51.100.7", "REMOTE_ADDR")
+    check(e["__data__"]["argv"] == [st.path("env.py")], "argv %r"
+          % e["__data__"]["argv"])
+    before = log_mark(h)
+    r = request(h.port, "/w-noprog.sh")
+    expect_reject(r, 500, b"Internal Server Error\n")
+    expect_log(h, before, "xff-cgi: no program to run")
+
+
+def t_double_refused(h, st):
+    before = log_mark(h)
+    r = request(h.port, "/w-double.sh",
+                [("X-Forwarded-For", "192.0.2.5, 198.51.100.7")])
+    expect_reject(r, 500, b"Internal Server Error\n")
+    expect_log(h, before, "%s names xff-cgi as its interpreter"
+               % os.path.join(st.cgi, "i-d1.py"))
 
 
 def t_baseline_direct(h, st):
@@ -676,7 +710,8 @@ PER_MODE = [t_depth1, t_depth2, t_duplicate_lines, t_proto_host_port_prefix,
             t_rejected_post,
             t_httpoxy, t_bad_config_500, t_missing_config_500, t_argv]
 PER_HOST = [t_baseline_direct, t_noexec_500, t_c_overrides_env,
-            t_shebang_options, t_self_loop_refused]
+            t_shebang_options, t_self_loop_refused, t_double_refused,
+            t_config_program]
 
 
 def main():
@@ -687,7 +722,14 @@ def main():
         return 1
     st = Setup()
     try:
-        for hostclass in (Nginx, Lighttpd):
+        try:
+            st.populate()
+            hosts = (Nginx, Lighttpd)
+        except Exception as e:
+            print("FAIL setup: %s" % e)
+            failed += 1
+            hosts = ()
+        for hostclass in hosts:
             try:
                 h = hostclass(st)
             except Exception as e:

@@ -632,7 +632,10 @@ dxff_26_always_proxy_too_many_proxies(void **state)
 	vec_cfg_free(&cfg);
 }
 
-/* 27: TestAlwaysProxy.too_many_proxies_exempt -> 200, 127.0.0.2 (not leftmost). */
+/*
+ * 27: TestAlwaysProxy.too_many_proxies_exempt -> 200, 127.0.0.2 (not
+ * leftmost).
+ */
 static void
 dxff_27_always_proxy_too_many_proxies_exempt(void **state)
 {
@@ -768,7 +771,8 @@ dxff_32_proxy_depth_logs_spoof_attempt(void **state)
 	    "127.0.0.1, 127.0.0.2, 127.0.0.3");
 	event_format(&v.r, 0, line, sizeof(line));
 	assert_non_null(strstr(line, "spoof_attempt"));
-	assert_non_null(strstr(line, "127.0.0.1,\\x20127.0.0.2,\\x20127.0.0.3"));
+	assert_non_null(strstr(line,
+	    "127.0.0.1,\\x20127.0.0.2,\\x20127.0.0.3"));
 	assert_null(strchr(line, '\n'));
 	vec_free(&v);
 	vec_cfg_free(&cfg);
@@ -1091,7 +1095,8 @@ static void
 dxff_e13c_trailing_newline_not_exempt(void **state)
 {
 	struct config	 cfg;
-	struct vreq	 nginx = { .uri = "/health/%0A", .doc_uri = "/health/\n" };
+	struct vreq	 nginx = { .uri = "/health/%0A",
+			    .doc_uri = "/health/\n" };
 	struct vreq	 bare = { .uri = "/health/%0A", .doc_uri = VREQ_NONE,
 			    .script_name = VREQ_NONE };
 
@@ -1208,7 +1213,10 @@ dxff_e18_stealth_not_exempt(void **state)
 	vec_cfg_free(&cfg);
 }
 
-/* E19: loose and stealth, x_for 2, /health/, two entries -> 404 (rule 2 first). */
+/*
+ * E19: loose and stealth, x_for 2, /health/, two entries -> 404 (rule 2
+ * first).
+ */
 static void
 dxff_e19_stealth_before_loose(void **state)
 {
@@ -1434,7 +1442,8 @@ main(void)
 		cmocka_unit_test(dxff_01_strict_no_header),
 		cmocka_unit_test(dxff_02_strict_no_header_exempt),
 		cmocka_unit_test(dxff_03_strict_no_header_not_required),
-		cmocka_unit_test(dxff_04_always_proxy_no_header_not_required_exempt),
+		cmocka_unit_test(
+		    dxff_04_always_proxy_no_header_not_required_exempt),
 		cmocka_unit_test(dxff_05_strict_too_few_proxies),
 		cmocka_unit_test(dxff_06_strict_too_few_proxies_exempt),
 		cmocka_unit_test(dxff_07_strict_correct_proxies),
@@ -1454,7 +1463,8 @@ main(void)
 		cmocka_unit_test(dxff_19_always_proxy_no_header),
 		cmocka_unit_test(dxff_20_always_proxy_no_header_exempt),
 		cmocka_unit_test(dxff_21_always_proxy_no_header_not_required),
-		cmocka_unit_test(dxff_22_always_proxy_no_header_not_required_exempt),
+		cmocka_unit_test(
+		    dxff_22_always_proxy_no_header_not_required_exempt),
 		cmocka_unit_test(dxff_23_always_proxy_too_few_proxies),
 		cmocka_unit_test(dxff_24_always_proxy_too_few_proxies_exempt),
 		cmocka_unit_test(dxff_25_always_proxy_correct_proxies),

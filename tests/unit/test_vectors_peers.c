@@ -63,7 +63,10 @@ ref_run(const struct config *cfg, struct vrun *v, const struct vreq *in)
 	vec_run(cfg, v, &q);
 }
 
-/* Runs a GET / from peer (NULL: 10.0.0.2) with X-Forwarded-For xff (NULL: none). */
+/*
+ * Runs a GET / from peer (NULL: 10.0.0.2) with X-Forwarded-For xff (NULL:
+ * none).
+ */
 static void
 xff_run(const struct config *cfg, struct vrun *v, const char *peer,
     const char *xff)
@@ -125,7 +128,8 @@ expect_invalid(const char *f, int l, struct config *cfg, const char *xff)
 	vec_param_at(f, l, &v, "REMOTE_PORT", "40000");
 	vec_free(&v);
 }
-#define EXPECT_INVALID(cfg, xff) expect_invalid(__FILE__, __LINE__, (cfg), (xff))
+#define EXPECT_INVALID(cfg, xff) \
+	expect_invalid(__FILE__, __LINE__, (cfg), (xff))
 
 /*
  * Header hdr=value (X-Forwarded-Proto/-Host/-Port/-Prefix) is invalid:
@@ -181,6 +185,10 @@ peers_b_01_untrusted_peer(void **state)
 {
 	struct config	 cfg;
 	struct vrun	 v;
+	struct vreq	 more = { .peer = "203.0.113.9", .hdr = {
+			    "HTTP_X_FORWARDED_FOR=1.2.3.4",
+			    "HTTP_X_FORWARDED_PROTO=https",
+			    "HTTP_X_REAL_IP=6.6.6.6" } };
 
 	ref_cfg(&cfg, 1);
 	xff_run(&cfg, &v, "203.0.113.9", "1.2.3.4");
@@ -203,15 +211,47 @@ peers_b_01_untrusted_peer(void **state)
 	VEC_PARAM(&v, "ORIGINAL_HTTP_X_FORWARDED_FOR", "1.2.3.4");
 	vec_free(&v);
 
+	/* the other forwarded headers and strip_headers go too (clean) */
+	ref_run(&cfg, &v, &more);
+	VEC_STATUS(&v, 200, EV_NONE);
+	VEC_EVENTS(&v, 1, EV_UNTRUSTED_PEER, LOG_LVL_WARNING);
+	VEC_PARAM(&v, "REMOTE_ADDR", "203.0.113.9");
+	VEC_ABSENT(&v, XFF);
+	VEC_ABSENT(&v, "HTTP_X_FORWARDED_PROTO");
+	VEC_ABSENT(&v, "HTTP_X_REAL_IP");
+	VEC_PARAM(&v, "REQUEST_SCHEME", "http");
+	vec_free(&v);
+
 	cfg.always_proxy = 1;
 	xff_run(&cfg, &v, "203.0.113.9", "1.2.3.4");
 	VEC_STATUS(&v, 400, EV_UNTRUSTED_PEER);
 	VEC_EVENTS(&v, 1, EV_UNTRUSTED_PEER, LOG_LVL_WARNING);
 	vec_free(&v);
+
+	/* always_proxy rejects a bypass even without any forwarded header */
+	xff_run(&cfg, &v, "203.0.113.9", NULL);
+	VEC_STATUS(&v, 400, EV_UNTRUSTED_PEER);
+	VEC_EVENTS(&v, 1, EV_UNTRUSTED_PEER, LOG_LVL_WARNING);
+	vec_free(&v);
+
+	/* loose (SPEC 3.1, 3.5 rule 3): not rejected, still not believed,
+	 * still logged, and the headers are left untouched */
+	cfg.loose = 1;
+	ref_run(&cfg, &v, &more);
+	VEC_STATUS(&v, 200, EV_NONE);
+	VEC_EVENTS(&v, 1, EV_UNTRUSTED_PEER, LOG_LVL_WARNING);
+	VEC_PARAM(&v, "REMOTE_ADDR", "203.0.113.9");
+	VEC_PARAM(&v, XFF, "1.2.3.4");
+	VEC_PARAM(&v, "HTTP_X_FORWARDED_PROTO", "https");
+	VEC_PARAM(&v, "HTTP_X_REAL_IP", "6.6.6.6");
+	vec_free(&v);
 	vec_cfg_free(&cfg);
 }
 
-/* 2: trusted peer, no XFF: required -> 400 missing_header (error); lenient -> unchanged. */
+/*
+ * 2: trusted peer, no XFF: required -> 400 missing_header (error); lenient
+ * -> unchanged.
+ */
 static void
 peers_b_02_no_header(void **state)
 {
@@ -462,7 +502,8 @@ peers_b_09_no_state_between_requests(void **state)
 	struct config	 cfg;
 	struct vrun	 v;
 	struct vreq	 a = { .peer = REF_PEER,
-			    .hdr = { "HTTP_X_FORWARDED_FOR=198.51.100.7:5555" } };
+			    .hdr = {
+			    "HTTP_X_FORWARDED_FOR=198.51.100.7:5555" } };
 	struct vreq	 b = { .peer = "10.0.0.3", .peer_port = "41000" };
 
 	ref_cfg(&cfg, 0);
@@ -490,7 +531,8 @@ peers_b_09_no_state_between_requests(void **state)
 	    "SERVER_NAME=localhost",
 	    "HTTP_HOST=localhost");
 
-	/* a rejection, then an accepted request: no reason or event left over */
+	/* a rejection, then an accepted request: no reason or event left
+	 * over */
 	set_strict(&cfg, 1);
 	vec_clear(&v);
 	vec_add_req(&v, &b);
@@ -1145,11 +1187,33 @@ peers_b_34_fwd_quoted_semicolon(void **state)
 	VEC_PARAM(&v, "HTTP_HOST", "localhost");
 	VEC_PARAM(&v, "SERVER_NAME", "localhost");
 	VEC_PARAM(&v, "HTTPS", "on");
+	/* proto was taken, so Forwarded stays: its for pair and the proto */
+	VEC_PARAM(&v, "HTTP_FORWARDED", fwd);
 	vec_free(&v);
 
 	set_strict(&cfg, 1);
 	fwd_run(&cfg, &v, fwd);
 	VEC_STATUS(&v, 400, EV_INVALID_VALUE);
+	vec_free(&v);
+
+	/* a real host pair is applied, but when X-Forwarded-Port changes the
+	 * port it is dropped from the cleaned Forwarded (SPEC 3.6), so no
+	 * framework reading Forwarded first sees a host without the port */
+	cfg.x_port = 1;
+	vec_init(&v);
+	vec_add_req(&v, &(struct vreq){ .peer = REF_PEER });
+	vec_add_nv(&v, "HTTP_FORWARDED",
+	    "for=198.51.100.7;host=www.example;by=10.0.0.1");
+	vec_add_nv(&v, "HTTP_X_FORWARDED_PORT", "8443");
+	vec_exec(&cfg, &v);
+	VEC_STATUS(&v, 200, EV_NONE);
+	VEC_EVENTS(&v, 0);
+	VEC_PARAM(&v, "REMOTE_ADDR", "198.51.100.7");
+	VEC_PARAM(&v, "HTTP_HOST", "www.example:8443");
+	VEC_PARAM(&v, "SERVER_NAME", "www.example");
+	VEC_PARAM(&v, "SERVER_PORT", "8443");
+	VEC_PARAM(&v, "HTTP_FORWARDED", "for=198.51.100.7;by=10.0.0.1");
+	VEC_PARAM(&v, "HTTP_X_FORWARDED_PORT", "8443");
 	vec_free(&v);
 	vec_cfg_free(&cfg);
 }
@@ -1170,7 +1234,8 @@ peers_b_35_fwd_unclosed_quote(void **state)
 	fwd_cfg(&cfg, 0);
 	fwd_run(&cfg, &v, fwd);
 	VEC_STATUS(&v, 200, EV_NONE);
-	VEC_HAS_EVENT(&v, EV_SPOOF_ATTEMPT, LOG_LVL_INFO);
+	VEC_EVENTS(&v, 1, EV_SPOOF_ATTEMPT, LOG_LVL_INFO);
+	assert_int_equal(v.r.n, 3);	/* the broken element still counts */
 	VEC_PARAM(&v, "REMOTE_ADDR", "203.0.113.7");
 	VEC_PARAM(&v, "HTTP_FORWARDED", "for=203.0.113.7");
 	vec_free(&v);
@@ -1183,7 +1248,10 @@ peers_b_35_fwd_unclosed_quote(void **state)
 	vec_cfg_free(&cfg);
 }
 
-/* 36: for=1.1.1.1;for=2.2.2.2: a repeated parameter makes the element invalid. */
+/*
+ * 36: for=1.1.1.1;for=2.2.2.2: a repeated parameter makes the element
+ * invalid.
+ */
 static void
 peers_b_36_fwd_repeated_param(void **state)
 {
@@ -1194,7 +1262,10 @@ peers_b_36_fwd_repeated_param(void **state)
 	vec_cfg_free(&cfg);
 }
 
-/* 37: spaces around '=' and an unquoted [v6] are invalid (no lenient parsing). */
+/*
+ * 37: spaces around '=' and an unquoted [v6] are invalid (no lenient
+ * parsing).
+ */
 static void
 peers_b_37_fwd_bad_syntax(void **state)
 {
@@ -1206,7 +1277,10 @@ peers_b_37_fwd_bad_syntax(void **state)
 	vec_cfg_free(&cfg);
 }
 
-/* 38: for=unknown, for=_gazonk, for="_gazonk:_8080": no address -> strict 400. */
+/*
+ * 38: for=unknown, for=_gazonk, for="_gazonk:_8080": no address -> strict
+ * 400.
+ */
 static void
 peers_b_38_fwd_unknown_obfuscated(void **state)
 {
@@ -1242,7 +1316,8 @@ peers_b_39_fwd_two_lines(void **state)
 
 /*
  * 40: the proxy writes XFF only (forwarded 0); a client-added Forwarded is
- * ignored and removed under clean (kept as ORIGINAL_HTTP_FORWARDED).
+ * ignored and removed under clean (kept as ORIGINAL_HTTP_FORWARDED); and
+ * the other way round.
  */
 static void
 peers_b_40_fwd_not_configured(void **state)
@@ -1251,6 +1326,8 @@ peers_b_40_fwd_not_configured(void **state)
 	struct vrun	 v;
 	struct vreq	 q = { .hdr = { "HTTP_FORWARDED=for=1.2.3.4",
 			    "HTTP_X_FORWARDED_FOR=198.51.100.7" } };
+	struct vreq	 mirror = { .hdr = { "HTTP_X_FORWARDED_FOR=1.2.3.4",
+			    "HTTP_FORWARDED=for=198.51.100.7" } };
 
 	ref_cfg(&cfg, 1);
 	ref_run(&cfg, &v, &q);
@@ -1261,34 +1338,66 @@ peers_b_40_fwd_not_configured(void **state)
 	VEC_PARAM(&v, "ORIGINAL_HTTP_FORWARDED", "for=1.2.3.4");
 	vec_free(&v);
 	vec_cfg_free(&cfg);
+
+	/* the mirror: the proxy writes Forwarded only (x_for 0); the rules
+	 * count Forwarded (SPEC 3.5), a client-added XFF is dropped */
+	fwd_cfg(&cfg, 1);
+	ref_run(&cfg, &v, &mirror);
+	VEC_STATUS(&v, 200, EV_NONE);
+	VEC_EVENTS(&v, 0);
+	VEC_PARAM(&v, "REMOTE_ADDR", "198.51.100.7");
+	VEC_PARAM(&v, "HTTP_FORWARDED", "for=198.51.100.7");
+	VEC_ABSENT(&v, XFF);
+	VEC_PARAM(&v, "ORIGINAL_HTTP_X_FORWARDED_FOR", "1.2.3.4");
+	vec_free(&v);
+
+	xff_run(&cfg, &v, NULL, "1.2.3.4");
+	VEC_STATUS(&v, 400, EV_MISSING_HEADER);
+	VEC_EVENTS(&v, 1, EV_MISSING_HEADER, LOG_LVL_ERROR);
+	vec_free(&v);
+	vec_cfg_free(&cfg);
 }
 
 /*
- * 41: X-Real-IP, Client-IP, True-Client-IP from the client: never
- * believed, removed under clean (strip_headers, SPEC 3.6), kept with
- * clean off.
+ * 41: X-Real-IP, Client-IP, True-Client-IP (and the rest of the default
+ * strip_headers) from the client: never believed, removed under clean
+ * (SPEC 3.6) with an ORIGINAL_ copy, kept with clean off or in loose mode.
  */
 static void
 peers_b_41_lookalike_headers(void **state)
 {
 	struct config	 cfg;
 	struct vrun	 v;
+	static const char *const strip[] = { "HTTP_X_FORWARDED_SSL",
+	    "HTTP_X_FORWARDED_SCHEME", "HTTP_X_URL_SCHEME",
+	    "HTTP_FRONT_END_HTTPS", "HTTP_X_REAL_IP", "HTTP_CLIENT_IP",
+	    "HTTP_TRUE_CLIENT_IP", "HTTP_X_CLIENT_IP",
+	    "HTTP_X_CLUSTER_CLIENT_IP", "HTTP_X_FORWARDED_SERVER",
+	    "HTTP_X_FORWARDED", "HTTP_FORWARDED_FOR" };
 	struct vreq	 q = { .hdr = { "HTTP_X_REAL_IP=6.6.6.6",
 			    "HTTP_CLIENT_IP=6.6.6.7",
 			    "HTTP_TRUE_CLIENT_IP=6.6.6.8",
 			    "HTTP_X_FORWARDED_SSL=on",
+			    "HTTP_X_FORWARDED_SCHEME=https",
+			    "HTTP_X_URL_SCHEME=https",
+			    "HTTP_FRONT_END_HTTPS=on",
+			    "HTTP_X_CLIENT_IP=6.6.6.9",
+			    "HTTP_X_CLUSTER_CLIENT_IP=6.6.6.10",
+			    "HTTP_X_FORWARDED_SERVER=evil.example",
+			    "HTTP_X_FORWARDED=for=6.6.6.11",
+			    "HTTP_FORWARDED_FOR=6.6.6.12",
 			    "HTTP_X_FORWARDED_FOR=198.51.100.7" } };
+	size_t		 i;
 
 	ref_cfg(&cfg, 1);
 	ref_run(&cfg, &v, &q);
 	VEC_STATUS(&v, 200, EV_NONE);
 	VEC_EVENTS(&v, 0);
 	VEC_PARAM(&v, "REMOTE_ADDR", "198.51.100.7");
-	VEC_ABSENT(&v, "HTTP_X_REAL_IP");
-	VEC_ABSENT(&v, "HTTP_CLIENT_IP");
-	VEC_ABSENT(&v, "HTTP_TRUE_CLIENT_IP");
-	VEC_ABSENT(&v, "HTTP_X_FORWARDED_SSL");
+	for (i = 0; i < sizeof(strip) / sizeof(strip[0]); i++)
+		VEC_ABSENT(&v, strip[i]);
 	VEC_ABSENT(&v, "HTTPS");
+	VEC_PARAM(&v, "REQUEST_SCHEME", "http");
 	VEC_PARAM(&v, "ORIGINAL_HTTP_X_REAL_IP", "6.6.6.6");
 	VEC_PARAM(&v, "ORIGINAL_HTTP_CLIENT_IP", "6.6.6.7");
 	VEC_PARAM(&v, "ORIGINAL_HTTP_TRUE_CLIENT_IP", "6.6.6.8");
@@ -1300,6 +1409,15 @@ peers_b_41_lookalike_headers(void **state)
 	VEC_PARAM(&v, "REMOTE_ADDR", "198.51.100.7");
 	VEC_PARAM(&v, "HTTP_X_REAL_IP", "6.6.6.6");
 	VEC_PARAM(&v, "HTTP_CLIENT_IP", "6.6.6.7");
+	VEC_ABSENT(&v, "ORIGINAL_HTTP_X_REAL_IP");
+	vec_free(&v);
+
+	cfg.clean = 1;
+	cfg.loose = 1;
+	ref_run(&cfg, &v, &q);
+	VEC_STATUS(&v, 200, EV_NONE);
+	VEC_PARAM(&v, "HTTP_X_REAL_IP", "6.6.6.6");
+	VEC_PARAM(&v, "HTTP_FORWARDED_FOR", "6.6.6.12");
 	vec_free(&v);
 	vec_cfg_free(&cfg);
 }
@@ -1422,7 +1540,8 @@ peers_b_45_host_values(void **state)
 
 	ref_cfg(&cfg, 1);
 	cfg.x_host = 1;
-	hdr_run(&cfg, &v, "HTTP_X_FORWARDED_HOST", "evil.example, good.example");
+	hdr_run(&cfg, &v, "HTTP_X_FORWARDED_HOST",
+	    "evil.example, good.example");
 	VEC_STATUS(&v, 200, EV_NONE);
 	VEC_EVENTS(&v, 0);
 	VEC_PARAM(&v, "HTTP_HOST", "good.example");
@@ -1436,7 +1555,10 @@ peers_b_45_host_values(void **state)
 	vec_cfg_free(&cfg);
 }
 
-/* 46: XFH [2001:db8::1]:8443 -> SERVER_NAME with brackets, port 8443; bare IPv6 invalid. */
+/*
+ * 46: XFH [2001:db8::1]:8443 -> SERVER_NAME with brackets, port 8443; bare
+ * IPv6 invalid.
+ */
 static void
 peers_b_46_host_ipv6(void **state)
 {
@@ -1506,8 +1628,8 @@ peers_b_48_prefix_values(void **state)
 	struct config	 cfg;
 	struct vrun	 v;
 	struct vreq	 php = { .peer = REF_PEER, .uri = "/index.php/x?y=1",
-			    .doc_uri = "/index.php/x", .script_name = "/index.php",
-			    .path_info = "/x" };
+			    .doc_uri = "/index.php/x",
+			    .script_name = "/index.php", .path_info = "/x" };
 	size_t		 i;
 
 	ref_cfg(&cfg, 1);
@@ -1555,7 +1677,8 @@ peers_b_49_independent_depths(void **state)
 	struct config	 cfg;
 	struct vrun	 v;
 	struct vreq	 q = { .hdr = {
-			    "HTTP_X_FORWARDED_FOR=198.51.100.7, 10.0.0.8, 10.0.0.9",
+			    "HTTP_X_FORWARDED_FOR="
+			    "198.51.100.7, 10.0.0.8, 10.0.0.9",
 			    "HTTP_X_FORWARDED_PROTO=https" } };
 
 	ref_cfg(&cfg, 1);
@@ -1651,7 +1774,8 @@ peers_b_53_remote_port(void **state)
 	struct config	 cfg;
 	struct vrun	 v;
 	struct vreq	 noport = { .peer = REF_PEER, .peer_port = VREQ_NONE,
-			    .hdr = { "HTTP_X_FORWARDED_FOR=198.51.100.7:5555" } };
+			    .hdr = {
+			    "HTTP_X_FORWARDED_FOR=198.51.100.7:5555" } };
 
 	ref_cfg(&cfg, 1);
 	xff_run(&cfg, &v, NULL, "198.51.100.7");
@@ -1792,7 +1916,8 @@ expect_exempt(const char *f, int l, const struct config *cfg,
 		vec_status_at(f, l, &v, 400, EV_MISSING_HEADER);
 	vec_free(&v);
 }
-#define EXPECT_EXEMPT(cfg, q, e) expect_exempt(__FILE__, __LINE__, (cfg), (q), (e))
+#define EXPECT_EXEMPT(cfg, q, e) \
+	expect_exempt(__FILE__, __LINE__, (cfg), (q), (e))
 
 /* A request with REQUEST_URI only: the gateway decodes and normalises it. */
 #define RAW(u)	(&(struct vreq){ .uri = (u), .doc_uri = VREQ_NONE, \
@@ -1855,7 +1980,10 @@ peers_b_56_exempt_paths(void **state)
 	vec_cfg_free(&cfg);
 }
 
-/* 57: a spoofed header with CR/LF/ANSI: the event line is escaped and capped. */
+/*
+ * 57: a spoofed header with CR/LF/ANSI: the event line is escaped and
+ * capped.
+ */
 static void
 peers_b_57_log_escaping(void **state)
 {
@@ -1863,7 +1991,8 @@ peers_b_57_log_escaping(void **state)
 	struct vrun	 v;
 	char		*hdr, *line;
 	size_t		 i, len, n;
-	const char	 junk[] = "\r\nlevel=error event=forged \x1b[2J\x7f\xff";
+	const char	 junk[] =
+	    "\r\nlevel=error event=forged \x1b[2J\x7f\xff";
 	const size_t	 cap = 65536;
 
 	len = 16 * 1024;

@@ -91,7 +91,10 @@ pfix_for(void **state)
 	vec_cfg_free(&cfg);
 }
 
-/* proto: x_proto=1, Host spam, XFP https -> https (SERVER_PORT 443, see "for"). */
+/*
+ * proto: x_proto=1, Host spam, XFP https -> https (SERVER_PORT 443, see
+ * "for").
+ */
 static void
 pfix_proto(void **state)
 {
@@ -114,7 +117,10 @@ pfix_proto(void **state)
 	vec_cfg_free(&cfg);
 }
 
-/* host: x_host=1, Host spam, XFH eggs -> HTTP_HOST and SERVER_NAME eggs, port 80 kept. */
+/*
+ * host: x_host=1, Host spam, XFH eggs -> HTTP_HOST and SERVER_NAME eggs,
+ * port 80 kept.
+ */
 static void
 pfix_host(void **state)
 {
@@ -301,7 +307,8 @@ pfix_multiple_for(void **state)
 	struct config	 cfg;
 	struct vrun	 v;
 	struct vreq	 q = { .peer = "192.168.0.3", .host = "spam",
-			    .hdr = { "HTTP_X_FORWARDED_FOR=192.168.0.1, 192.168.0.2" } };
+			    .hdr = {
+			    "HTTP_X_FORWARDED_FOR=192.168.0.1, 192.168.0.2" } };
 
 	vec_cfg(&cfg);
 	cfg.x_for = 2;
@@ -353,7 +360,8 @@ pfix_ignore_len_lt_trusted(void **state)
 	struct config	 cfg;
 	struct vrun	 v;
 	struct vreq	 q = { .host = "spam",
-			    .hdr = { "HTTP_X_FORWARDED_FOR=192.168.0.3, 192.168.0.2" } };
+			    .hdr = {
+			    "HTTP_X_FORWARDED_FOR=192.168.0.3, 192.168.0.2" } };
 
 	vec_cfg(&cfg);
 	cfg.x_for = 3;
@@ -378,7 +386,8 @@ pfix_ignore_untrusted(void **state)
 	struct config	 cfg;
 	struct vrun	 v;
 	struct vreq	 q = { .peer = "192.168.0.2", .host = "spam",
-			    .hdr = { "HTTP_X_FORWARDED_FOR=192.168.0.3, 192.168.0.1" } };
+			    .hdr = {
+			    "HTTP_X_FORWARDED_FOR=192.168.0.3, 192.168.0.1" } };
 
 	vec_cfg(&cfg);
 	pfix_run(&cfg, &v, &q);
@@ -424,7 +433,8 @@ pfix_prefix_lt_for(void **state)
 	struct config	 cfg;
 	struct vrun	 v;
 	struct vreq	 q = { .peer = "192.168.0.2", .host = "spam",
-			    .hdr = { "HTTP_X_FORWARDED_FOR=192.168.0.1, 192.168.0.3",
+			    .hdr = {
+			    "HTTP_X_FORWARDED_FOR=192.168.0.1, 192.168.0.3",
 			    "HTTP_X_FORWARDED_PREFIX=/ham, /eggs" } };
 
 	vec_cfg(&cfg);
@@ -443,7 +453,10 @@ pfix_prefix_lt_for(void **state)
 	vec_cfg_free(&cfg);
 }
 
-/* ipv6 host: x_host=1, XFH [2001:db8::a] -> HTTP_HOST and SERVER_NAME keep brackets. */
+/*
+ * ipv6 host: x_host=1, XFH [2001:db8::a] -> HTTP_HOST and SERVER_NAME keep
+ * brackets.
+ */
 static void
 pfix_ipv6_host(void **state)
 {
@@ -516,7 +529,8 @@ pfix_extra_01_empty_element_x_for1(void **state)
 	struct config	 cfg;
 	struct vrun	 v;
 	struct vreq	 q = { .peer = "10.0.0.1",
-			    .hdr = { "HTTP_X_FORWARDED_FOR=1.1.1.1, , 2.2.2.2" } };
+			    .hdr = {
+			    "HTTP_X_FORWARDED_FOR=1.1.1.1, , 2.2.2.2" } };
 
 	vec_cfg(&cfg);
 	pfix_run(&cfg, &v, &q);
@@ -538,7 +552,8 @@ pfix_extra_02_empty_element_x_for2(void **state)
 	struct config	 cfg;
 	struct vrun	 v;
 	struct vreq	 q = { .peer = "10.0.0.1",
-			    .hdr = { "HTTP_X_FORWARDED_FOR=1.1.1.1, , 2.2.2.2" } };
+			    .hdr = {
+			    "HTTP_X_FORWARDED_FOR=1.1.1.1, , 2.2.2.2" } };
 
 	vec_cfg(&cfg);
 	cfg.x_for = 2;
@@ -552,7 +567,10 @@ pfix_extra_02_empty_element_x_for2(void **state)
 	vec_cfg_free(&cfg);
 }
 
-/* {} XFF "" or blank -> unchanged; the unusable header is removed under clean. */
+/*
+ * {} XFF "" or blank -> unchanged; the unusable header is removed under
+ * clean.
+ */
 static void
 pfix_extra_03_empty_or_blank(void **state)
 {
@@ -603,7 +621,10 @@ pfix_extra_04_unclosed_quote(void **state)
 	vec_cfg_free(&cfg);
 }
 
-/* x_host=1, Host spam, XFH eggs:8443 -> eggs:8443, SERVER_NAME eggs, SERVER_PORT 8443. */
+/*
+ * x_host=1, Host spam, XFH eggs:8443 -> eggs:8443, SERVER_NAME eggs,
+ * SERVER_PORT 8443.
+ */
 static void
 pfix_extra_05_host_with_port(void **state)
 {
@@ -676,14 +697,18 @@ pfix_extra_07_bare_ipv6_host(void **state)
 	vec_cfg_free(&cfg);
 }
 
-/* x_host=1, XFH [2001:db8::a]:8443 -> SERVER_NAME [2001:db8::a], SERVER_PORT 8443. */
+/*
+ * x_host=1, XFH [2001:db8::a]:8443 -> SERVER_NAME [2001:db8::a],
+ * SERVER_PORT 8443.
+ */
 static void
 pfix_extra_08_bracketed_ipv6_host_port(void **state)
 {
 	struct config	 cfg;
 	struct vrun	 v;
 	struct vreq	 q = { .host = "spam",
-			    .hdr = { "HTTP_X_FORWARDED_HOST=[2001:db8::a]:8443" } };
+			    .hdr = {
+			    "HTTP_X_FORWARDED_HOST=[2001:db8::a]:8443" } };
 
 	vec_cfg(&cfg);
 	cfg.x_host = 1;
@@ -704,7 +729,8 @@ pfix_extra_09_host_list_rightmost(void **state)
 	struct config	 cfg;
 	struct vrun	 v;
 	struct vreq	 q = { .host = "spam",
-			    .hdr = { "HTTP_X_FORWARDED_HOST=a.example, b.example" } };
+			    .hdr = {
+			    "HTTP_X_FORWARDED_HOST=a.example, b.example" } };
 
 	vec_cfg(&cfg);
 	cfg.x_host = 1;
@@ -718,7 +744,10 @@ pfix_extra_09_host_list_rightmost(void **state)
 	vec_cfg_free(&cfg);
 }
 
-/* x_host=1, x_port=1, XFH eggs:8443, XFPort 9443 -> eggs:9443 (the port header wins). */
+/*
+ * x_host=1, x_port=1, XFH eggs:8443, XFPort 9443 -> eggs:9443 (the port
+ * header wins).
+ */
 static void
 pfix_extra_10_host_and_port(void **state)
 {
@@ -774,7 +803,8 @@ pfix_extra_12_proto_list_x_proto1(void **state)
 {
 	struct config	 cfg;
 	struct vrun	 v;
-	struct vreq	 q = { .hdr = { "HTTP_X_FORWARDED_PROTO=http, https" } };
+	struct vreq	 q = {
+			    .hdr = { "HTTP_X_FORWARDED_PROTO=http, https" } };
 
 	vec_cfg(&cfg);
 	cfg.x_proto = 1;
@@ -789,13 +819,17 @@ pfix_extra_12_proto_list_x_proto1(void **state)
 	vec_cfg_free(&cfg);
 }
 
-/* x_proto=2, XFP "http, https" -> http (2nd from the right); cleaned to "http". */
+/*
+ * x_proto=2, XFP "http, https" -> http (2nd from the right); cleaned to
+ * "http".
+ */
 static void
 pfix_extra_13_proto_list_x_proto2(void **state)
 {
 	struct config	 cfg;
 	struct vrun	 v;
-	struct vreq	 q = { .hdr = { "HTTP_X_FORWARDED_PROTO=http, https" } };
+	struct vreq	 q = {
+			    .hdr = { "HTTP_X_FORWARDED_PROTO=http, https" } };
 
 	vec_cfg(&cfg);
 	cfg.x_proto = 2;

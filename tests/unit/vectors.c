@@ -68,7 +68,8 @@ vec_cfg_proxies(struct config *cfg, const char *list)
 			v = realloc(set->v, (set->n + 1) * sizeof(*v));
 			assert_non_null(v);
 			set->v = v;
-			assert_int_equal(cidr_parse(w, &v[set->n], &hostbits), 0);
+			assert_int_equal(cidr_parse(w, &v[set->n],
+			    &hostbits), 0);
 			set->n++;
 		}
 		p = e;
@@ -125,14 +126,6 @@ vec_add_bytes(struct vrun *v, const char *name, const char *val, size_t len)
 	v->in[v->nin].value.p = val;
 	v->in[v->nin].value.len = len;
 	v->nin++;
-}
-
-/* Appends the params of a NULL-terminated array of "NAME=VALUE". */
-void
-vec_add_env(struct vrun *v, const char *const *env)
-{
-	for (; *env != NULL; env++)
-		vec_add(v, *env);
 }
 
 /* Appends name=value (both copied into v). */
@@ -263,6 +256,7 @@ check(int cond, const char *file, int line)
 		_fail(file, line);
 }
 
+/* Fails at file:line unless v ended with this status and reason. */
 void
 vec_status_at(const char *file, int line, struct vrun *v, int status,
     enum xff_event reason)
@@ -277,6 +271,10 @@ vec_status_at(const char *file, int line, struct vrun *v, int status,
 	}
 }
 
+/*
+ * Fails unless the events of v are exactly the n (kind, level) pairs, in
+ * any order.
+ */
 void
 vec_events_at(const char *file, int line, struct vrun *v, int n, ...)
 {
@@ -316,22 +314,7 @@ vec_events_at(const char *file, int line, struct vrun *v, int n, ...)
 	}
 }
 
-void
-vec_has_event_at(const char *file, int line, struct vrun *v,
-    enum xff_event kind, enum log_level level)
-{
-	size_t	 i;
-
-	check(v->ran, file, line);
-	for (i = 0; i < v->r.nev; i++)
-		if (v->r.ev[i].kind == kind && v->r.ev[i].level == level)
-			return;
-	print_error("expected an event %s %s\n", log_level_name(level),
-	    event_name(kind));
-	print_events(v);
-	_fail(file, line);
-}
-
+/* Fails unless an event of kind names param header (and carries value). */
 void
 vec_event_detail_at(const char *file, int line, struct vrun *v,
     enum xff_event kind, const char *header, const char *value)
@@ -373,6 +356,7 @@ find_out(const char *file, int line, struct vrun *v, const char *name)
 	return params_find(&v->r.out, name);
 }
 
+/* Fails unless the output of v holds name with this value. */
 void
 vec_param_at(const char *file, int line, struct vrun *v, const char *name,
     const char *value)
@@ -394,6 +378,7 @@ vec_param_at(const char *file, int line, struct vrun *v, const char *name,
 	}
 }
 
+/* Fails unless the output of v lacks name. */
 void
 vec_absent_at(const char *file, int line, struct vrun *v, const char *name)
 {
@@ -404,6 +389,7 @@ vec_absent_at(const char *file, int line, struct vrun *v, const char *name)
 	}
 }
 
+/* Fails unless the output of v is exactly expect, in order. */
 void
 vec_params_at(const char *file, int line, struct vrun *v,
     const char *const *expect)

@@ -35,16 +35,16 @@ extern const char vreq_none[];
 struct vreq {
 	const char	*method;	/* "GET" */
 	const char	*uri;		/* REQUEST_URI, "/" */
-	const char	*doc_uri;	/* DOCUMENT_URI: uri without its query */
+	const char	*doc_uri;	/* DOCUMENT_URI: uri without query */
 	const char	*script_name;	/* SCRIPT_NAME: the DOCUMENT_URI */
 	const char	*path_info;	/* PATH_INFO: not sent */
-	int		 https;		/* 1: REQUEST_SCHEME=https and HTTPS=on */
+	int		 https;		/* 1: REQUEST_SCHEME=https, HTTPS=on */
 	const char	*peer;		/* REMOTE_ADDR, "127.0.0.1" */
 	const char	*peer_port;	/* REMOTE_PORT, "40000" */
 	const char	*server_port;	/* SERVER_PORT, "80" or "443" */
 	const char	*server_name;	/* SERVER_NAME, "localhost" */
 	const char	*host;		/* HTTP_HOST, "localhost" */
-	const char	*hdr[VEC_MAX_HDR]; /* more "NAME=VALUE", NULL-terminated */
+	const char	*hdr[VEC_MAX_HDR]; /* "NAME=VALUE", NULL-terminated */
 };
 
 /* The input params of one run and its result. */
@@ -81,8 +81,6 @@ void	vec_add_bytes(struct vrun *v, const char *name, const char *val,
 	    size_t len);
 /* Appends the params of an nginx request (see struct vreq). */
 void	vec_add_req(struct vrun *v, const struct vreq *q);
-/* Appends the params of a NULL-terminated array of "NAME=VALUE". */
-void	vec_add_env(struct vrun *v, const char *const *env);
 /*
  * Runs xff_correct on the params of v.  Fails the test when it returns
  * -1, and, for a 200, when the output holds a name twice (SPEC 3.6).
@@ -94,8 +92,6 @@ void	vec_run(const struct config *cfg, struct vrun *v, const struct vreq *q);
 void	vec_status_at(const char *file, int line, struct vrun *v, int status,
 	    enum xff_event reason);
 void	vec_events_at(const char *file, int line, struct vrun *v, int n, ...);
-void	vec_has_event_at(const char *file, int line, struct vrun *v,
-	    enum xff_event kind, enum log_level level);
 void	vec_event_detail_at(const char *file, int line, struct vrun *v,
 	    enum xff_event kind, const char *header, const char *value);
 void	vec_param_at(const char *file, int line, struct vrun *v,
@@ -106,23 +102,28 @@ void	vec_params_at(const char *file, int line, struct vrun *v,
 	    const char *const *expect);
 
 /* Status and reason (EV_NONE for a 200). */
-#define VEC_STATUS(v, st, why)	vec_status_at(__FILE__, __LINE__, (v), (st), (why))
+#define VEC_STATUS(v, st, why) \
+	vec_status_at(__FILE__, __LINE__, (v), (st), (why))
 /*
  * The exact events, in any order: VEC_EVENTS(v, 0) for none,
  * VEC_EVENTS(v, 2, EV_A, LOG_LVL_X, EV_B, LOG_LVL_Y) for two.
  */
-#define VEC_EVENTS(v, ...)	vec_events_at(__FILE__, __LINE__, (v), __VA_ARGS__)
-/* At least one event of this kind and level. */
-#define VEC_HAS_EVENT(v, k, l)	vec_has_event_at(__FILE__, __LINE__, (v), (k), (l))
-/* An event of kind k names param hdr and carries value val (NULL: not checked). */
+#define VEC_EVENTS(v, ...) \
+	vec_events_at(__FILE__, __LINE__, (v), __VA_ARGS__)
+/*
+ * An event of kind k names param hdr and carries value val (NULL: not
+ * checked).
+ */
 #define VEC_EVENT_DETAIL(v, k, hdr, val) \
 	vec_event_detail_at(__FILE__, __LINE__, (v), (k), (hdr), (val))
 /* The output holds name exactly once, with this value. */
-#define VEC_PARAM(v, n, val)	vec_param_at(__FILE__, __LINE__, (v), (n), (val))
+#define VEC_PARAM(v, n, val) \
+	vec_param_at(__FILE__, __LINE__, (v), (n), (val))
 /* The output does not hold name. */
 #define VEC_ABSENT(v, n)	vec_absent_at(__FILE__, __LINE__, (v), (n))
 /* The output is exactly this ordered list of "NAME=VALUE". */
 #define VEC_PARAMS(v, ...) \
-	vec_params_at(__FILE__, __LINE__, (v), (const char *const []){ __VA_ARGS__, NULL })
+	vec_params_at(__FILE__, __LINE__, (v), \
+	    (const char *const []){ __VA_ARGS__, NULL })
 
 #endif
