@@ -294,6 +294,46 @@ check_clean_forwarded(struct xstr v)
 	}
 }
 
+/*
+ * Count mode (SPEC 3.2, proxies empty, Forwarded not in play): the
+ * client is the x_for-th element from the right, or the leftmost when
+ * there are fewer; an invalid one leaves REMOTE_ADDR and REMOTE_PORT.
+ */
+static void
+check_count_mode(const struct config *c, const struct sorted *in,
+    const struct sorted *out)
+{
+	struct xlist	*l;
+	struct xstr	 e, v;
+	struct ip	 ip;
+	unsigned	 port;
+	char		 buf[IP_TEXT_MAX], pbuf[8];
+	size_t		 n;
+
+	if (c->x_for < 1 || c->loose || !c->rewrite_remote_addr ||
+	    c->proxies.n > 0 || c->proxies.has_unix ||
+	    (c->forwarded > 0 && lookup(in, XSTR_LIT("HTTP_FORWARDED")) != NULL))
+		return;
+	CHECK((l = arena_alloc(&ref, sizeof(*l))) != NULL);
+	xlist_parse(value_of(in, "HTTP_X_FORWARDED_FOR"), l);
+	if (l->n == 0 || ((e = l->n >= (size_t)c->x_for ?
+	    l->r[c->x_for - 1] : l->leftmost),
+	    ip_parse_node(e, &ip, &port) != 0)) {
+		CHECK(same(in, out, "REMOTE_ADDR"));
+		CHECK(same(in, out, "REMOTE_PORT"));
+		return;
+	}
+	n = ip_format(&ip, buf);
+	CHECK(xstr_eq(value_of(out, "REMOTE_ADDR"), (struct xstr){ buf, n }));
+	v = value_of(out, "REMOTE_PORT");
+	if (port == 0)
+		CHECK(v.p == NULL);
+	else {
+		n = (size_t)snprintf(pbuf, sizeof(pbuf), "%u", port);
+		CHECK(xstr_eq(v, (struct xstr){ pbuf, n }));
+	}
+}
+
 /* The params an accepted request hands to the backend (SPEC 3.6). */
 static void
 check_output(const struct config *c, const struct sorted *in,
@@ -558,12 +598,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_events(&res, data[10]);
 
 	if (res.status == 200) {
+		struct params_index jix;
+
 		joined.v = NULL;
 		joined.n = joined.cap = 0;
-		CHECK(params_join(in, nin, &joined, &ref) == 0);
+		CHECK(params_join(in, nin, &joined, &jix, &ref) == 0);
 		sort_params(joined.v, joined.n, &sin);
 		sort_params(res.out.v, res.out.n, &sout);
 		check_output(&c, &sin, &sout);
+		if (peer_trusted(&c, &sin))
+			check_count_mode(&c, &sin, &sout);
 	}
 	return 0;
 }
