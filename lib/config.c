@@ -572,6 +572,79 @@ exempt_free(struct config *cfg)
 	cfg->nexempt = 0;
 }
 
+/* Longest exempt pattern, and the most its repetition counts may multiply to. */
+#define EXEMPT_MAX_LEN		512
+#define EXEMPT_MAX_REPEAT	1000
+
+/*
+ * Returns NULL when the pattern is cheap enough to compile, else why not.
+ * glibc's regcomp() takes time and memory exponential in stacked and
+ * nested repetitions ("x++++++", "((a{1,100}){1,100}){1,100}"), so a
+ * pattern is refused when a repetition operator follows another one, or
+ * when its bounded repetition counts multiply to more than
+ * EXEMPT_MAX_REPEAT.  Path patterns never need either.
+ */
+static const char *
+regex_too_costly(const char *p)
+{
+	unsigned long	product = 1, hi;
+	size_t		len = strlen(p), i;
+	int		after_repeat = 0, in_bracket = 0;
+	char		*end;
+
+	if (len > EXEMPT_MAX_LEN)
+		return "is too long (512 bytes at most)";
+	for (i = 0; i < len; i++) {
+		if (in_bracket) {
+			if (p[i] == ']' && in_bracket > 1)
+				in_bracket = 0;
+			else
+				in_bracket++;
+			continue;
+		}
+		switch (p[i]) {
+		case '\\':
+			if (i + 1 < len)
+				i++;
+			after_repeat = 0;
+			break;
+		case '[':
+			in_bracket = 1;
+			if (i + 1 < len && p[i + 1] == '^')
+				i++;
+			after_repeat = 0;
+			break;
+		case '*':
+		case '+':
+		case '?':
+			if (after_repeat)
+				return "repeats a repetition";
+			after_repeat = 1;
+			break;
+		case '{':
+			if (after_repeat)
+				return "repeats a repetition";
+			hi = strtoul(p + i + 1, &end, 10);
+			if (*end == ',')
+				hi = end[1] == '}' ? hi : strtoul(end + 1, &end, 10);
+			if (hi == 0)
+				hi = 1;
+			if (hi > EXEMPT_MAX_REPEAT ||
+			    product > EXEMPT_MAX_REPEAT / hi)
+				return "repeats too much (bounds multiply past 1000)";
+			product *= hi;
+			while (i < len && p[i] != '}')
+				i++;
+			after_repeat = 1;
+			break;
+		default:
+			after_repeat = 0;
+			break;
+		}
+	}
+	return NULL;
+}
+
 /*
  * Compiles exempt (POSIX extended regexes separated by whitespace) into
  * cfg, replacing the previous patterns.  Warns about patterns that can
@@ -583,6 +656,7 @@ parse_exempt(struct load *l, const char *val)
 	struct config	*cfg = l->cfg;
 	struct xstr	 t;
 	char		*src, e[ESC_CAP], why[256];
+	const char	*costly;
 	size_t		 pos = 0, n = 0;
 	int		 rc, bad = 0;
 
@@ -603,6 +677,13 @@ parse_exempt(struct load *l, const char *val)
 			nomem(l);
 			bad = 1;
 			break;
+		}
+		if ((costly = regex_too_costly(src)) != NULL) {
+			saykey(l, 1, "rules", "exempt", "\"%s\" %s",
+			    esc(src, e), costly);
+			free(src);
+			bad = 1;
+			continue;
 		}
 		rc = regcomp(&cfg->exempt[cfg->nexempt], src, REG_EXTENDED);
 		if (rc != 0) {
