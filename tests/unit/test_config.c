@@ -621,6 +621,27 @@ test_cidr_hostbits(void **state)
 	diag_free(&d);
 }
 
+/*
+ * An exempt pattern whose compilation would take exponential memory
+ * (found by fuzzing: "x+++...") is refused before regcomp().
+ */
+static void
+test_costly_regex(void **state)
+{
+	struct config	cfg;
+
+	(void)state;
+	expect_error("[rules]\nexempt = x++++++++++++++++++++++++\n",
+	    "[rules] exempt: \"x++++++++++++++++++++++++\" repeats a "
+	    "repetition");
+	expect_error("[rules]\nexempt = \"((a{1,100}){1,100}){1,100}\"\n",
+	    "repeats too much (bounds multiply past 1000)");
+	expect_ok("[rules]\nexempt = ^a{2,5}b?$ ^[+*]+x$ ^static/.*\\.css$\n",
+	    &cfg);
+	assert_int_equal(cfg.nexempt, 3);
+	config_free(&cfg);
+}
+
 /* A bad regex in exempt: the regerror text is reported. */
 static void
 test_bad_regex(void **state)
@@ -1071,6 +1092,7 @@ main(void)
 		cmocka_unit_test(test_bad_cidr),
 		cmocka_unit_test(test_cidr_hostbits),
 		cmocka_unit_test(test_bad_regex),
+		cmocka_unit_test(test_costly_regex),
 		cmocka_unit_test(test_exempt_slash_warning),
 		cmocka_unit_test(test_exempt_unquoted_comment),
 		cmocka_unit_test(test_exempt_quoted),
