@@ -265,9 +265,10 @@ split_shebang(int *argcp, char ***argvp)
 
 /*
  * Returns the path to exec for prog: prog itself when it holds a '/',
- * else the first executable regular file named prog in $PATH (the
- * corrected environment keeps PATH).  Returns a malloc'd string, or
- * NULL with *err set to an errno value.
+ * else the first executable regular file named prog in the directories
+ * of $PATH, or of DEFAULT_PATH when it is unset (lighttpd passes no
+ * PATH to CGI programs).  Returns a malloc'd string, or NULL with *err
+ * set to an errno value.
  */
 static char *
 find_program(const char *prog, int *err)
@@ -302,10 +303,13 @@ find_program(const char *prog, int *err)
 			*err = ENOMEM;
 			return NULL;
 		}
-		if (dlen == 0)
-			snprintf(buf, cap, "./%s", prog);
-		else
-			snprintf(buf, cap, "%.*s/%s", (int)dlen, dir, prog);
+		if (dlen == 0) {
+			buf[0] = '.';
+			dlen = 1;
+		} else
+			memcpy(buf, dir, dlen);
+		buf[dlen] = '/';
+		memcpy(buf + dlen + 1, prog, plen + 1);
 		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
 			if (access(buf, X_OK) == 0)
 				return buf;

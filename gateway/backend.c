@@ -17,6 +17,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sys/time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +29,11 @@
 #include "escape.h"
 #include "ipaddr.h"
 #include "log.h"
+#include "stats.h"
 
 #define REQ_ID		1
+/* Longest wait inside one front read once the response has started. */
+#define FRONT_READ_TIMEOUT_MS	1000
 
 struct relay {
 	struct backend		*b;
@@ -45,9 +50,13 @@ struct relay {
 	int			 trailing;	/* bytes followed END_REQUEST */
 	int			 complete;	/* the empty STDIN went out */
 	int			 relayed;	/* STDOUT was given to the front */
+	int			 flushed;	/* and pushed to the web server */
+	int			 rcvtimeo;	/* SO_RCVTIMEO set on the front socket */
+	int			 cut;		/* the body was not read to its end */
 	int			 gotany;	/* a byte came from the backend */
 	int			 front_err;	/* the front failed */
 	int			 senderr;	/* failure was a send() error */
+	int			 peer_gone;	/* the backend closed or reset it */
 	unsigned long		 body;		/* body bytes taken from the front */
 	int			 status;	/* failure: status to answer */
 	const char		*why;		/* failure: what went wrong */
@@ -78,12 +87,114 @@ to_ms(double s)
 	return (int)ms;
 }
 
+/* An idle kept connection. */
+struct pooled {
+	int		 fd;
+	unsigned	 gen;		/* config generation it was opened for */
+	unsigned	 nreq;		/* requests completed on it */
+	long		 idle_since;	/* monotonic second it became idle */
+};
+
+/* Seconds without pooling after the process ran out of descriptors. */
+#define POOL_PRESSURE_SECS	10
+
+static pthread_mutex_t	 pool_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct pooled	*pool;
+static size_t		 pool_n, pool_cap;
+static long		 pool_pressure_until;
+
+/* Prepares the pool. */
+int
+backend_pool_init(size_t cap)
+{
+	pthread_mutex_lock(&pool_mtx);
+	pool = calloc(cap, sizeof(*pool));
+	pool_cap = pool != NULL ? cap : 0;
+	pool_n = 0;
+	pthread_mutex_unlock(&pool_mtx);
+	return pool != NULL ? 0 : -1;
+}
+
+/* Closes every pooled connection and frees the pool. */
+void
+backend_pool_free(void)
+{
+	pthread_mutex_lock(&pool_mtx);
+	while (pool_n > 0)
+		close(pool[--pool_n].fd);
+	free(pool);
+	pool = NULL;
+	pool_cap = 0;
+	pthread_mutex_unlock(&pool_mtx);
+}
+
+/*
+ * Takes the most recently used idle connection that is still fit for
+ * generation gen (closing the unfit ones on the way).  Returns 0 and
+ * sets *fd and *nreq, or -1 when there is none.
+ */
+static int
+pool_take(unsigned gen, int *fd, unsigned *nreq)
+{
+	long	now = mono_sec();
+	int	rc = -1;
+
+	pthread_mutex_lock(&pool_mtx);
+	while (pool_n > 0) {
+		struct pooled	*e = &pool[--pool_n];
+
+		if (e->gen == gen && e->nreq < BACKEND_MAX_REUSE &&
+		    now - e->idle_since < BACKEND_IDLE_MAX) {
+			*fd = e->fd;
+			*nreq = e->nreq;
+			rc = 0;
+			break;
+		}
+		close(e->fd);
+	}
+	pthread_mutex_unlock(&pool_mtx);
+	return rc;
+}
+
+/* Returns a connection to the pool, or closes it when the pool is full or under pressure. */
+static void
+pool_put(int fd, unsigned gen, unsigned nreq)
+{
+	long	now = mono_sec();
+
+	pthread_mutex_lock(&pool_mtx);
+	if (pool_n < pool_cap && now >= pool_pressure_until) {
+		pool[pool_n].fd = fd;
+		pool[pool_n].gen = gen;
+		pool[pool_n].nreq = nreq;
+		pool[pool_n].idle_since = now;
+		pool_n++;
+		fd = -1;
+	}
+	pthread_mutex_unlock(&pool_mtx);
+	if (fd != -1)
+		close(fd);
+}
+
+/*
+ * Out of descriptors: closes every idle connection and keeps none for a
+ * while, so that the descriptors go to requests.
+ */
+static void
+pool_shed(void)
+{
+	pthread_mutex_lock(&pool_mtx);
+	while (pool_n > 0)
+		close(pool[--pool_n].fd);
+	pool_pressure_until = mono_sec() + POOL_PRESSURE_SECS;
+	pthread_mutex_unlock(&pool_mtx);
+}
+
 /* Allocates the buffers. */
 int
 backend_init(struct backend *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->fd = -1;
 	b->wbuf = malloc(BACKEND_BUFSZ);
 	b->rbuf = malloc(BACKEND_BUFSZ);
 	if (b->wbuf == NULL || b->rbuf == NULL) {
@@ -93,22 +204,10 @@ backend_init(struct backend *b)
 	return 0;
 }
 
-/* Closes the kept connection. */
-void
-backend_close(struct backend *b)
-{
-	if (b->fd != -1) {
-		close(b->fd);
-		b->fd = -1;
-	}
-	b->nreq = 0;
-}
-
-/* Closes and frees. */
+/* Frees the buffers. */
 void
 backend_free(struct backend *b)
 {
-	backend_close(b);
 	free(b->wbuf);
 	free(b->rbuf);
 	b->wbuf = NULL;
@@ -256,40 +355,49 @@ idle_ok(int fd)
 	return poll(&pfd, 1, 0) == 0;
 }
 
-/* Gets a connection: the kept one when usable and fresh is 0, else a new one. */
+/* Connects to cfg->backend; returns the descriptor or -1 (errno set). */
+static int
+backend_connect(const struct config *cfg)
+{
+	int	ms = to_ms(cfg->connect_timeout);
+
+	if (cfg->backend.kind == SOCK_UNIX)
+		return connect_unix(&cfg->backend, ms);
+	if (cfg->backend.kind == SOCK_TCP)
+		return connect_tcp(&cfg->backend, ms);
+	errno = EINVAL;
+	return -1;
+}
+
+/* Gets a connection: a kept one when usable and fresh is 0, else a new one. */
 static int
 rl_open(struct relay *r, unsigned gen, int fresh)
 {
-	struct backend		*b = r->b;
 	const struct config	*cfg = r->cfg;
-	int			 ms = to_ms(cfg->connect_timeout);
+	unsigned		 nreq;
+	int			 fd;
 
 	r->reused = 0;
 	r->nreq = 0;
-	if (b->fd != -1) {
-		if (!fresh && cfg->keep_conn && b->gen == gen &&
-		    b->nreq < BACKEND_MAX_REUSE &&
-		    mono_sec() - b->idle_since < BACKEND_IDLE_MAX &&
-		    idle_ok(b->fd)) {
-			r->fd = b->fd;
-			r->nreq = b->nreq;
+	while (!fresh && cfg->keep_conn && pool_take(gen, &fd, &nreq) == 0) {
+		if (idle_ok(fd)) {
+			r->fd = fd;
+			r->nreq = nreq;
 			r->reused = 1;
-			b->fd = -1;
-			b->nreq = 0;
+			STATS_INC(stats.backend_reused);
 			return 0;
 		}
-		backend_close(b);
+		close(fd);
 	}
-	if (cfg->backend.kind == SOCK_UNIX)
-		r->fd = connect_unix(&cfg->backend, ms);
-	else if (cfg->backend.kind == SOCK_TCP)
-		r->fd = connect_tcp(&cfg->backend, ms);
-	else {
-		r->fd = -1;
-		errno = EINVAL;
+	if ((r->fd = backend_connect(cfg)) == -1 &&
+	    (errno == EMFILE || errno == ENFILE)) {
+		/* idle kept connections hold descriptors requests need */
+		pool_shed();
+		r->fd = backend_connect(cfg);
 	}
 	if (r->fd == -1)
 		return rl_fail(r, 502, "connect", errno);
+	STATS_INC(stats.backend_connects);
 	return 0;
 }
 
@@ -307,11 +415,15 @@ rl_input(struct relay *r)
 	enum frec_event		 ev;
 
 	n = recv(r->fd, r->b->rbuf, BACKEND_BUFSZ, MSG_DONTWAIT);
-	if (n == 0)
+	if (n == 0) {
+		r->peer_gone = 1;
 		return rl_fail(r, 502, "backend closed the connection", 0);
+	}
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return 0;
+		if (errno == ECONNRESET)
+			r->peer_gone = 1;
 		return rl_fail(r, 502, "read", errno);
 	}
 	r->gotany = 1;
@@ -340,9 +452,12 @@ rl_input(struct relay *r)
 			FCGX_PutStr((const char *)data, (int)dlen, r->req->err);
 	}
 	/* stream: push what arrived now; at the end FCGX_Finish_r does it */
-	if (dirty && !r->ended && FCGX_FFlush(r->req->out) == -1) {
-		r->front_err = 1;
-		return -1;
+	if (dirty && !r->ended) {
+		if (FCGX_FFlush(r->req->out) == -1) {
+			r->front_err = 1;
+			return -1;
+		}
+		r->flushed = 1;
 	}
 	return 0;
 }
@@ -370,6 +485,8 @@ rl_send(struct relay *r)
 			continue;
 		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
 			r->senderr = 1;
+			if (errno == EPIPE || errno == ECONNRESET)
+				r->peer_gone = 1;
 			return rl_fail(r, 502, "write", errno);
 		}
 		pfd.fd = r->fd;
@@ -420,9 +537,105 @@ rl_head(struct relay *r, const struct params *pl)
 }
 
 /*
- * Takes body bytes from the front: blocks for the first byte only when
- * none is buffered, then takes only what libfcgi already holds.  Returns
- * the count, 0 at the end of the body, -1 when the front failed.
+ * The head of libfcgi's private per-stream state (FCGX_Stream_Data in
+ * fcgiapp.c, unchanged from 2.0 to 2.4.x).  Only read, and only after
+ * checking that it is consistent.
+ */
+struct fcgx_data_head {
+	unsigned char	*buff;		/* raw bytes read from the socket */
+	int		 bufflen;
+	unsigned char	*mBuff;
+	unsigned char	*buffStop;	/* end of the raw bytes */
+	int		 type;
+	int		 eorStop;
+	int		 skip;
+	int		 contentLen;	/* content bytes of the record not yet read */
+	int		 paddingLen;	/* its padding bytes not yet skipped */
+};
+
+/*
+ * Returns 1 when libfcgi can deliver the next body byte, or the end of
+ * the body, from the bytes it already holds, without reading the
+ * socket; 0 when it would have to read; -1 when its state cannot be
+ * read (then a read may wait, as plain libfcgi use always may).
+ */
+static int
+front_ready(const FCGX_Stream *in)
+{
+	const struct fcgx_data_head	*d = in->data;
+	const unsigned char		*h;
+	long				 avail, need;
+
+	if (in->rdNext != in->stop || in->isClosed)
+		return 1;
+	if (!in->isReader || d == NULL || d->buff == NULL ||
+	    d->bufflen <= 0 || d->buffStop < d->buff ||
+	    d->buffStop > d->buff + d->bufflen || in->rdNext < d->buff ||
+	    in->rdNext > d->buffStop || d->contentLen < 0 ||
+	    d->contentLen > 0xffff || d->paddingLen < 0 ||
+	    d->paddingLen > 0xff || d->type != FREC_STDIN)
+		return -1;
+	avail = (long)(d->buffStop - in->rdNext);
+	if (d->contentLen > 0)
+		return avail > 0;
+	need = (long)d->paddingLen + FREC_HDRLEN;
+	if (avail < need)
+		return 0;
+	h = in->rdNext + d->paddingLen;
+	if (h[0] != 1)
+		return 1;		/* a protocol error, no read */
+	if (h[1] != FREC_STDIN)
+		return 0;		/* management record: may read */
+	if (h[4] == 0 && h[5] == 0)
+		return 1;		/* the end of the body */
+	return avail > need;
+}
+
+/*
+ * Waits until the front has body bytes or the backend has output,
+ * relaying that output (a backend may answer before reading the body,
+ * and nginx then stops sending it).  Returns 0 when the front can be
+ * read, 1 when the backend ended the request, -1 on failure.
+ */
+static int
+front_wait(struct relay *r)
+{
+	struct pollfd	pfd[2];
+	int		k;
+
+	while (front_ready(r->req->in) == 0) {
+		pfd[0].fd = r->req->ipcFd;
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		pfd[1].fd = r->fd;
+		pfd[1].events = POLLIN;
+		pfd[1].revents = 0;
+		/* before any output, the web server sends the body at its pace */
+		k = poll(pfd, 2, r->flushed ? r->timeout : -1);
+		if (k == -1) {
+			if (errno == EINTR)
+				continue;
+			return rl_fail(r, 502, "poll", errno);
+		}
+		if (k == 0)
+			return rl_fail(r, 504, "timeout", 0);
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (rl_input(r) == -1)
+				return -1;
+			if (r->ended)
+				return 1;
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
+			return 0;
+	}
+	return 0;
+}
+
+/*
+ * Takes body bytes from the front: reads the first byte, which
+ * front_wait() or front_ready() made sure can come, then takes only
+ * what libfcgi already holds.  Returns the count, 0 at the end of the
+ * body, -1 when the front failed.
  */
 static long
 front_take(FCGX_Stream *in, unsigned char *p, size_t cap)
@@ -449,7 +662,22 @@ front_take(FCGX_Stream *in, unsigned char *p, size_t cap)
 	return (long)got;
 }
 
-/* Streams the body into STDIN records and ends the stream. */
+/* Sets (ms > 0) or clears (ms 0) a receive timeout on the front socket. */
+static int
+front_rcvtimeo(FCGX_Request *req, int ms)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	return setsockopt(req->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/*
+ * Streams the body into STDIN records and ends the stream.  Returns 0
+ * when the whole body went out, 1 when the backend ended the request
+ * first, 2 when the front stopped sending it (see below), -1 on failure.
+ */
 static int
 rl_body(struct relay *r)
 {
@@ -469,7 +697,33 @@ rl_body(struct relay *r)
 		cap = room - 2 * FREC_HDRLEN - 7;
 		if (cap > FREC_MAXCONTENT)
 			cap = FREC_MAXCONTENT;
+		if ((rc = front_wait(r)) != 0)
+			return rc;
+		/*
+		 * Once a response header reached it, nginx stops sending the
+		 * body, possibly in the middle of a record, where a read
+		 * inside libfcgi would wait forever: from then on, reads of
+		 * the front time out.
+		 */
+		if (r->flushed && !r->rcvtimeo) {
+			if (front_rcvtimeo(r->req, FRONT_READ_TIMEOUT_MS) == -1)
+				return rl_fail(r, 502, "setsockopt", errno);
+			r->rcvtimeo = 1;
+		}
 		k = front_take(r->req->in, w + r->wlen + FREC_HDRLEN, cap);
+		if (k < 0 && r->rcvtimeo &&
+		    (FCGX_GetError(r->req->in) == EAGAIN ||
+		    FCGX_GetError(r->req->in) == EWOULDBLOCK)) {
+			/*
+			 * The body stopped mid-way: send what came, but not
+			 * the empty STDIN record (the backend must not take a
+			 * cut body for a whole one), and wait for the end.
+			 */
+			r->cut = 1;
+			if (r->wlen > 0 && (rc = rl_send(r)) != 0)
+				return rc;
+			return 2;
+		}
 		if (k < 0) {
 			r->front_err = 1;
 			return -1;
@@ -546,6 +800,16 @@ reason_word(const char *why, char *buf, size_t cap)
 	return buf;
 }
 
+/* Returns 1 for the methods a retry cannot harm (RFC 9110 9.2.2 safe ones). */
+static int
+idempotent(FCGX_Request *req)
+{
+	const char	*m = FCGX_GetParam("REQUEST_METHOD", req->envp);
+
+	return m != NULL && (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
+	    strcmp(m, "OPTIONS") == 0);
+}
+
 /* Forwards one request; see backend.h. */
 int
 backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
@@ -580,14 +844,21 @@ backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
 		frec_parser_init(&r.p, REQ_ID);
 		if (rl_open(&r, gen, attempt > 0) == -1)
 			break;
-		if ((rc = rl_head(&r, pl)) == 0 && (rc = rl_body(&r)) == 0)
+		if ((rc = rl_head(&r, pl)) == 0 &&
+		    ((rc = rl_body(&r)) == 0 || rc == 2))
 			rc = rl_wait(&r);
 		if (rc >= 0 || r.front_err)
 			break;
-		/* a kept connection that died before any of the body went out */
-		if (attempt == 0 && r.reused && r.senderr && r.body == 0 &&
+		/*
+		 * A kept connection the backend had closed (some backends
+		 * ignore FCGI_KEEP_CONN and close right after END_REQUEST)
+		 * fails before any answer.  Retry once on a new connection
+		 * when no body byte was taken from the front yet, and either
+		 * the request did not go out whole or it is idempotent.
+		 */
+		if (attempt == 0 && r.reused && r.peer_gone && r.body == 0 &&
 		    !r.gotany && !r.relayed &&
-		    (r.err == EPIPE || r.err == ECONNRESET)) {
+		    (r.senderr || idempotent(req))) {
 			log_msg(LOG_LVL_DEBUG, NULL, "backend_retry "
 			    "reason=stale_kept_connection");
 			close(r.fd);
@@ -597,6 +868,9 @@ backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
 		break;
 	}
 
+	/* kept-alive front connections wait for the next request untimed */
+	if (r.rcvtimeo)
+		front_rcvtimeo(req, 0);
 	if (r.front_err) {
 		if (r.fd != -1)
 			close(r.fd);
@@ -625,16 +899,16 @@ backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
 		log_failure(&r);
 		if (!r.relayed)
 			return r.status;
-		return RELAY_OK;
+	} else {
+		FCGX_SetExitStatus((int)r.p.app_status, req->out);
+		if (cfg->keep_conn && r.complete && !r.trailing &&
+		    r.woff == r.wlen)
+			pool_put(r.fd, gen, r.nreq + 1);
+		else
+			close(r.fd);
 	}
-	FCGX_SetExitStatus((int)r.p.app_status, req->out);
-	if (cfg->keep_conn && r.complete && !r.trailing &&
-	    r.woff == r.wlen) {
-		b->fd = r.fd;
-		b->gen = gen;
-		b->nreq = r.nreq + 1;
-		b->idle_since = mono_sec();
-	} else
-		close(r.fd);
+	/* the backend answered before the end of the body */
+	if (r.cut || (!r.complete && !FCGX_HasSeenEOF(req->in)))
+		return RELAY_EARLY;
 	return RELAY_OK;
 }

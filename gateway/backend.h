@@ -23,23 +23,28 @@
 /* Outcomes of backend_relay() besides an HTTP status to answer. */
 #define RELAY_OK		0	/* the response was relayed in full */
 #define RELAY_ABORT		1	/* output went out, then failure: cut the front connection */
+#define RELAY_EARLY		2	/* relayed in full, but the backend ended the request
+					   before the body was read: do not wait for the rest
+					   of the body, close the front connection */
 
 struct backend {
-	int		 fd;		/* kept connection, or -1 */
-	unsigned	 gen;		/* config generation fd was opened for */
-	unsigned	 nreq;		/* requests completed on fd */
-	long		 idle_since;	/* monotonic second fd became idle */
 	unsigned char	*wbuf;		/* BACKEND_BUFSZ: records to the backend */
 	unsigned char	*rbuf;		/* BACKEND_BUFSZ: bytes from the backend */
 };
 
-/* Allocates the buffers; returns 0 or -1 (no memory). */
+/*
+ * Prepares the process-wide pool of kept backend connections (idle
+ * ones only, at most cap, last in first out).  Returns 0 or -1.
+ */
+int	backend_pool_init(size_t cap);
+
+/* Closes every pooled connection and releases the pool. */
+void	backend_pool_free(void);
+
+/* Allocates a worker's buffers; returns 0 or -1 (no memory). */
 int	backend_init(struct backend *b);
 
-/* Closes the kept connection, if any. */
-void	backend_close(struct backend *b);
-
-/* Closes the connection and releases the buffers. */
+/* Releases them. */
 void	backend_free(struct backend *b);
 
 /*
@@ -48,7 +53,7 @@ void	backend_free(struct backend *b);
  * req->out and STDERR to req->err as they arrive, and the appStatus.
  * gen identifies cfg, so a kept connection is only reused for the
  * backend it was opened for.  Failures are logged.  Returns RELAY_OK,
- * RELAY_ABORT, or an HTTP status (400, 502, 503, 504) when nothing was
+ * RELAY_ABORT, RELAY_EARLY, or an HTTP status (400, 502, 503, 504) when nothing was
  * relayed yet and the caller must answer it (after draining the body).
  */
 int	backend_relay(struct backend *b, const struct config *cfg, unsigned gen,

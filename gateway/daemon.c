@@ -30,6 +30,7 @@
 #include "daemon.h"
 #include "front.h"
 #include "log.h"
+#include "stats.h"
 
 #define LISTEN_BACKLOG		1024
 #define SD_LISTEN_FDS_START	3
@@ -474,6 +475,7 @@ reload(const char *cfgpath)
 			    "the old configuration: %s", cfgpath);
 		diag_free(&d);
 		free(c);
+		STATS_INC(stats.reloads_failed);
 		return;
 	}
 	if (c->cfg.backend.kind == SOCK_NONE) {
@@ -483,6 +485,7 @@ reload(const char *cfgpath)
 		config_free(&c->cfg);
 		diag_free(&d);
 		free(c);
+		STATS_INC(stats.reloads_failed);
 		return;
 	}
 	for (i = 0; i < d.n; i++)
@@ -497,6 +500,7 @@ reload(const char *cfgpath)
 	atomic_store(&c->refs, 1);
 	cfgref_swap(c);
 	log_setup(c->cfg.log_syslog, c->cfg.log_level, debug_mode);
+	STATS_INC(stats.reloads_ok);
 	log_msg(LOG_LVL_INFO, NULL, "configuration reloaded from %s", cfgpath);
 }
 
@@ -620,7 +624,8 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 		goto done;
 	}
 
-	if ((w = calloc((size_t)cfg->workers, sizeof(*w))) == NULL) {
+	if (backend_pool_init((size_t)cfg->workers) == -1 ||
+	    (w = calloc((size_t)cfg->workers, sizeof(*w))) == NULL) {
 		fatal_msg(cfg, "out of memory");
 		goto done;
 	}
@@ -654,9 +659,10 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 	if (nw < cfg->workers)
 		goto stop;
 
-	log_msg(LOG_LVL_INFO, NULL, "started: %d workers, backend %s%s",
-	    nw, cfg->backend.kind == SOCK_UNIX ? "unix:" : "tcp",
-	    cfg->backend.kind == SOCK_UNIX ? cfg->backend.path : "");
+	atomic_store(&stats.workers, nw);
+	backend_name(&cfg->backend, err, sizeof(err));
+	log_msg(LOG_LVL_INFO, NULL, "started: %d workers, backend %s", nw,
+	    err);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -672,7 +678,8 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 			break;
 		}
 		if (atomic_load(&running) == 0) {
-			fatal_msg(cfg, "every worker stopped");
+			/* cfg may have been replaced: only this thread swaps */
+			fatal_msg(&cfg_cur->cfg, "every worker stopped");
 			goto stop;
 		}
 	}
@@ -694,16 +701,18 @@ stop:
 	log_msg(LOG_LVL_INFO, NULL, "stopped");
 	log_tick();
 done:
+	backend_pool_free();
 	free(w);
-	if (listen_fd > 0 && owned)
-		close(listen_fd);
-	if (listen_fd != -1 && owned && rc != 0 &&
-	    c->cfg.listen.kind == SOCK_UNIX && nw == 0)
-		unlink(c->cfg.listen.path);
 	pthread_mutex_lock(&cfg_mtx);
 	c = cfg_cur;
 	cfg_cur = NULL;
 	pthread_mutex_unlock(&cfg_mtx);
+	if (listen_fd > 0 && owned)
+		close(listen_fd);
+	/* a socket we created but never served on */
+	if (listen_fd != -1 && owned && nw == 0 &&
+	    c->cfg.listen.kind == SOCK_UNIX)
+		unlink(c->cfg.listen.path);
 	cfgref_put(c);
 	return rc;
 }

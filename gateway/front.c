@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "escape.h"
 #include "front.h"
 #include "log.h"
+#include "stats.h"
 
 #define LOGLINE_MAX	4096
 
@@ -80,9 +82,27 @@ answer(struct front *f, FCGX_Request *req, int status)
 	char		 buf[160];
 	int		 len;
 
-	if (status != 400 && status != 404 && status != 502 &&
-	    status != 503 && status != 504)
+	switch (status) {
+	case 400:
+		STATS_INC(stats.rejected_400);
+		break;
+	case 404:
+		STATS_INC(stats.rejected_404);
+		break;
+	case 502:
+		STATS_INC(stats.backend_502);
+		break;
+	case 503:
+		STATS_INC(stats.backend_503);
+		break;
+	case 504:
+		STATS_INC(stats.backend_504);
+		break;
+	default:
+		STATS_INC(stats.errors_500);
 		status = 500;
+		break;
+	}
 	drain_body(f, req);
 	len = snprintf(buf, sizeof(buf), "Status: %d %s\r\n"
 	    "Content-Type: text/plain\r\n\r\n%s\n", status, text, text);
@@ -137,6 +157,8 @@ log_events(const struct result *r)
 	size_t	i;
 
 	for (i = 0; i < r->nev; i++) {
+		if ((int)r->ev[i].kind > 0 && (int)r->ev[i].kind < STATS_NEVENTS)
+			STATS_INC(stats.events[r->ev[i].kind]);
 		if (!log_enabled(r->ev[i].level))
 			continue;
 		event_format(r, i, line, sizeof(line));
@@ -160,9 +182,51 @@ log_refused(FCGX_Request *req, const char *event, const char *what,
 	    size);
 }
 
-/* Serves one request; see front.h. */
-void
-front_serve(struct front *f, const struct config *cfg, unsigned gen,
+/*
+ * Returns 0 when the request is not for the status page, 1 when it is
+ * and the peer as received (not as corrected) is in status_allow, -1
+ * when it is and the peer is not.  The page is the path of REQUEST_URI
+ * equal to status_uri.
+ */
+static int
+is_status_request(const struct config *cfg, FCGX_Request *req)
+{
+	const char	*uri, *peer, *q;
+	size_t		 len;
+
+	if (cfg->status_uri == NULL ||
+	    (uri = FCGX_GetParam("REQUEST_URI", req->envp)) == NULL)
+		return 0;
+	q = strchr(uri, '?');
+	len = q != NULL ? (size_t)(q - uri) : strlen(uri);
+	if (len != strlen(cfg->status_uri) ||
+	    memcmp(uri, cfg->status_uri, len) != 0)
+		return 0;
+	peer = FCGX_GetParam("REMOTE_ADDR", req->envp);
+	if (peer != NULL &&
+	    cidrset_match_peer(&cfg->status_allow, xstr_c(peer)))
+		return 1;
+	return -1;
+}
+
+/* Answers the status page: the counters as Prometheus text. */
+static void
+answer_status_page(struct front *f, FCGX_Request *req)
+{
+	static const char	 hdr[] = "Status: 200 OK\r\nContent-Type: "
+	    "text/plain; version=0.0.4\r\nCache-Control: no-store\r\n\r\n";
+	size_t			 len;
+
+	drain_body(f, req);
+	/* rbuf is free again once the body is drained */
+	len = stats_format((char *)f->bk.rbuf, BACKEND_BUFSZ);
+	FCGX_PutStr(hdr, (int)sizeof(hdr) - 1, req->out);
+	FCGX_PutStr((const char *)f->bk.rbuf, (int)len, req->out);
+}
+
+/* Serves one request once counted. */
+static void
+serve(struct front *f, const struct config *cfg, unsigned gen,
     FCGX_Request *req)
 {
 	size_t	total;
@@ -174,6 +238,17 @@ front_serve(struct front *f, const struct config *cfg, unsigned gen,
 		    (size_t)req->role);
 		answer(f, req, 400);
 		return;
+	}
+	switch (is_status_request(cfg, req)) {
+	case 1:
+		answer_status_page(f, req);
+		return;
+	case -1:
+		log_refused(req, "status_refused", "allowed", 0);
+		answer(f, req, 404);
+		return;
+	default:
+		break;
 	}
 	if ((n = collect(f, req, &total)) < 0) {
 		if (n == -1)
@@ -192,14 +267,46 @@ front_serve(struct front *f, const struct config *cfg, unsigned gen,
 	}
 	log_events(&f->res);
 	if (f->res.status != 200) {
+		if ((int)f->res.reason > 0 && (int)f->res.reason < STATS_NEVENTS)
+			STATS_INC(stats.rejections[f->res.reason]);
 		answer(f, req, f->res.status);
 		return;
 	}
 	rc = backend_relay(&f->bk, cfg, gen, &f->res.out, req);
-	if (rc == RELAY_ABORT)
+	if (rc == RELAY_ABORT) {
+		STATS_INC(stats.backend_cut);
 		front_abort(req);
-	else if (rc != RELAY_OK)
+	} else if (rc == RELAY_EARLY) {
+		/*
+		 * The web server may stop sending the body once it has the
+		 * response header: waiting for the rest would stall.  Close
+		 * the connection after END_REQUEST instead of keeping it.
+		 */
+		STATS_INC(stats.relayed);
+		req->keepConnection = 0;
+	} else if (rc != RELAY_OK)
 		answer(f, req, rc);
-	else
+	else {
+		STATS_INC(stats.relayed);
 		drain_body(f, req);
+	}
+}
+
+/* Serves one request; see front.h. */
+void
+front_serve(struct front *f, const struct config *cfg, unsigned gen,
+    FCGX_Request *req)
+{
+	struct timespec	t0, t1;
+	long		us;
+
+	STATS_INC(stats.requests);
+	atomic_fetch_add_explicit(&stats.in_flight, 1, memory_order_relaxed);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	serve(f, cfg, gen, req);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	us = (long)(t1.tv_sec - t0.tv_sec) * 1000000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000;
+	stats_latency(us > 0 ? (unsigned long)us : 0);
+	atomic_fetch_sub_explicit(&stats.in_flight, 1, memory_order_relaxed);
 }

@@ -66,14 +66,14 @@ static const char *const names[] = {
 	"REMOTE_ADDR", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO",
 	"HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT",
 	"HTTP_X_FORWARDED_PREFIX", "HTTP_FORWARDED", "HTTP_HOST",
-	"SCRIPT_NAME", "REQUEST_URI", "SERVER_NAME",
+	"SCRIPT_NAME", "REQUEST_URI", "CONTENT_LENGTH" /* 0x0a: never */,
 	"DOCUMENT_URI", "HTTPS", "REQUEST_SCHEME", "SERVER_PORT",
 	"REMOTE_PORT", "PATH_INFO", "REQUEST_METHOD", "HTTP_PROXY",
 	"HTTP_COOKIE", "HTTP_X_REAL_IP", "HTTP_X_FORWARDED_SSL",
 	"ORIGINAL_REMOTE_ADDR", "ORIGINAL_HTTP_X_FORWARDED_FOR",
 	"ORIGINAL_HTTPS", "HTTP_CLIENT_IP", "QUERY_STRING",
 	"ORIGINAL_HTTP_FORWARDED", "ORIGINAL_ORIGINAL_HTTPS",
-	"HTTP_X_FORWARDED", "ORIGINAL_SERVER_PORT", "CONTENT_LENGTH"
+	"HTTP_X_FORWARDED", "ORIGINAL_SERVER_PORT", "SERVER_NAME"
 };
 #define NNAMES	(sizeof(names) / sizeof(names[0]))
 
@@ -295,12 +295,15 @@ check_clean_forwarded(struct xstr v)
 }
 
 /*
- * Count mode (SPEC 3.2, proxies empty, Forwarded not in play): the
- * client is the x_for-th element from the right, or the leftmost when
- * there are fewer; an invalid one leaves REMOTE_ADDR and REMOTE_PORT.
+ * The client of SPEC 3.2 (Forwarded not in play, a trusted peer).  Count
+ * mode: the x_for-th element from the right, or the leftmost when there
+ * are fewer.  With proxies: walking from the right over at most x_for
+ * elements, the first that is not a trusted proxy or the x_for-th;
+ * the leftmost when fewer are all trusted.  An invalid choice leaves
+ * REMOTE_ADDR and REMOTE_PORT as they were.
  */
 static void
-check_count_mode(const struct config *c, const struct sorted *in,
+check_client(const struct config *c, const struct sorted *in,
     const struct sorted *out)
 {
 	struct xlist	*l;
@@ -308,17 +311,26 @@ check_count_mode(const struct config *c, const struct sorted *in,
 	struct ip	 ip;
 	unsigned	 port;
 	char		 buf[IP_TEXT_MAX], pbuf[8];
-	size_t		 n;
+	size_t		 n, i;
 
 	if (c->x_for < 1 || c->loose || !c->rewrite_remote_addr ||
-	    c->proxies.n > 0 || c->proxies.has_unix ||
 	    (c->forwarded > 0 && lookup(in, XSTR_LIT("HTTP_FORWARDED")) != NULL))
 		return;
 	CHECK((l = arena_alloc(&ref, sizeof(*l))) != NULL);
 	xlist_parse(value_of(in, "HTTP_X_FORWARDED_FOR"), l);
-	if (l->n == 0 || ((e = l->n >= (size_t)c->x_for ?
-	    l->r[c->x_for - 1] : l->leftmost),
-	    ip_parse_node(e, &ip, &port) != 0)) {
+	e = XSTR_NULL;
+	if (l->n > 0 && c->proxies.n == 0)
+		e = l->n >= (size_t)c->x_for ? l->r[c->x_for - 1] : l->leftmost;
+	else if (l->n > 0) {
+		for (i = 0; i < l->nkept; i++) {
+			e = l->r[i];
+			if (i + 1 == (size_t)c->x_for ||
+			    ip_parse_node(e, &ip, &port) != 0 ||
+			    !cidrset_match_ip(&c->proxies, &ip))
+				break;
+		}
+	}
+	if (e.p == NULL || ip_parse_node(e, &ip, &port) != 0) {
 		CHECK(same(in, out, "REMOTE_ADDR"));
 		CHECK(same(in, out, "REMOTE_PORT"));
 		return;
@@ -607,7 +619,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sort_params(res.out.v, res.out.n, &sout);
 		check_output(&c, &sin, &sout);
 		if (peer_trusted(&c, &sin))
-			check_count_mode(&c, &sin, &sout);
+			check_client(&c, &sin, &sout);
 	}
 	return 0;
 }

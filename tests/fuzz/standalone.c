@@ -9,7 +9,12 @@
  * FUZZ_DIR/corpus/FUZZ_NAME (which must hold at least one file) and
  * FUZZ_DIR/regress/FUZZ_NAME (the inputs of past findings, when
  * present).  A harness that finds a problem aborts; an unreadable input
- * makes the exit status 1.
+ * makes the exit status 1, and so does an input that makes the process
+ * use more than MEM_PEAK_MB of memory (libFuzzer's out-of-memory
+ * finding), checked after each input.  So that such an input cannot
+ * exhaust the machine, the address space is capped at MEM_CAP_MB
+ * (under AddressSanitizer, which reserves a large address space, its
+ * hard_rss_limit_mb does the same).
  */
 #ifdef HAVE_CONFIG_H
 #include "autoconf.h"
@@ -17,6 +22,7 @@
 #define _POSIX_C_SOURCE	200809L
 #endif
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -28,7 +34,59 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+#define MEM_PEAK_MB	256
+#define MEM_CAP_MB	512
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN	1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(UNDER_ASAN)
+#define UNDER_ASAN	1
+#endif
+
+#ifdef UNDER_ASAN
+const char	*__asan_default_options(void);
+
+/* Read by AddressSanitizer at start: cap the memory as setrlimit would. */
+const char *
+__asan_default_options(void)
+{
+	return "hard_rss_limit_mb=1024";
+}
+#endif
+
 static size_t	ninputs;
+static int	mem_failed;
+
+/* Caps the address space (not under AddressSanitizer). */
+static void
+cap_memory(void)
+{
+#ifndef UNDER_ASAN
+	struct rlimit	rl;
+
+	rl.rlim_cur = rl.rlim_max = (rlim_t)MEM_CAP_MB * 1024 * 1024;
+	if (setrlimit(RLIMIT_AS, &rl) == -1)
+		fprintf(stderr, "setrlimit: %s\n", strerror(errno));
+#endif
+}
+
+/* Fails the run when the peak memory use went above MEM_PEAK_MB. */
+static void
+check_memory(const char *path)
+{
+	struct rusage	ru;
+
+	if (mem_failed || getrusage(RUSAGE_SELF, &ru) == -1)
+		return;
+	if (ru.ru_maxrss / 1024 > MEM_PEAK_MB) {
+		fprintf(stderr, "%s: out of memory: peak %ld MB, more than "
+		    "%d MB\n", path, ru.ru_maxrss / 1024, MEM_PEAK_MB);
+		mem_failed = 1;
+	}
+}
 
 /* Reads the file at path and runs the harness on it once. Returns 0 or -1. */
 static int
@@ -71,7 +129,8 @@ run_file(const char *path)
 	LLVMFuzzerTestOneInput(nb, len);
 	free(nb);
 	ninputs++;
-	rc = 0;
+	check_memory(path);
+	rc = mem_failed ? -1 : 0;
 done:
 	free(buf);
 	fclose(fp);
@@ -130,6 +189,7 @@ main(int argc, char *argv[])
 	char	path[4096];
 	int	i, rc = 0, n;
 
+	cap_memory();
 	if (argc > 1) {
 		for (i = 1; i < argc; i++)
 			if (run_path(argv[i], 0) == -1)

@@ -39,6 +39,7 @@ EXAMPLE_SOCK = RUN_DIR + "/xff-gateway.sock"
 # Env.gateway too) under valgrind; stopping it then checks valgrind's log.
 VALGRIND = os.environ.get("XFF_TEST_VALGRIND", "") == "1"
 VALGRIND_STOP = 60.0   # seconds for a gateway under valgrind to exit
+VALGRIND_SUPP = os.path.join(HERE, "valgrind.supp")  # libfcgi's own errors
 
 WAIT = 60.0 if VALGRIND else 10.0   # seconds for a process or socket to come up
 REQUEST_TIMEOUT = 30.0
@@ -54,7 +55,8 @@ def valgrind_argv(log):
     return [find_program("valgrind"), "--leak-check=full",
             "--errors-for-leak-kinds=definite,indirect",
             "--show-leak-kinds=definite,indirect", "--num-callers=30",
-            "--error-exitcode=99", "--log-file=" + log]
+            "--error-exitcode=99", "--vgdb=no",
+            "--suppressions=" + VALGRIND_SUPP, "--log-file=" + log]
 
 
 def valgrind_log_of(argv):

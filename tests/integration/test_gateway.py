@@ -660,8 +660,12 @@ def upload_50mb(s):
                            "CONTENT_LENGTH": clen}, " (%s)" % how)
                 print("    %s: gateway VmHWM %s kB before, %s kB after a %d MB "
                       "upload" % (how, before, hwm, size >> 20))
-                check(hwm is not None and hwm < 32 * 1024,
-                      "%s: gateway peak RSS below 32 MB (VmHWM %s kB)" % (how, hwm))
+                if H.VALGRIND:
+                    print("    %s: RSS assertion skipped under valgrind" % how)
+                else:
+                    check(hwm is not None and hwm < 32 * 1024,
+                          "%s: gateway peak RSS below 32 MB (VmHWM %s kB)"
+                          % (how, hwm))
     finally:
         os.unlink(path)
 
@@ -772,8 +776,11 @@ def large_response(s):
               "response content")
         hwm = H.proc_status(gw.pid, "VmHWM")
         print("    gateway VmHWM: %s kB after a %d MB response" % (hwm, size // 1000000))
-        check(hwm is not None and hwm < 32 * 1024,
-              "gateway peak RSS below 32 MB (VmHWM %s kB)" % hwm)
+        if H.VALGRIND:
+            print("    RSS assertion skipped under valgrind")
+        else:
+            check(hwm is not None and hwm < 32 * 1024,
+                  "gateway peak RSS below 32 MB (VmHWM %s kB)" % hwm)
 
 
 @scenario

@@ -1,0 +1,55 @@
+/*
+ * stats.h: process-wide counters for the status page (status_uri):
+ * relaxed atomic increments, formatted as Prometheus text.
+ */
+#ifndef XFF_STATS_H
+#define XFF_STATS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "correct.h"
+
+#define STATS_NEVENTS	(EV_STEALTH + 1)
+/* Upper bounds of the latency buckets, in microseconds (+Inf follows). */
+#define STATS_BUCKETS	{ 1000, 2500, 5000, 10000, 25000, 50000, 100000, \
+			  250000, 500000, 1000000, 2500000, 5000000, 10000000 }
+#define STATS_NBUCKETS	13
+
+struct stats {
+	atomic_ulong	requests;		/* accepted requests */
+	atomic_long	in_flight;		/* requests being served */
+	atomic_ulong	relayed;		/* responses relayed from the backend */
+	atomic_ulong	rejected_400;		/* answered 400 by the gateway */
+	atomic_ulong	rejected_404;		/* answered 404 (stealth) */
+	atomic_ulong	errors_500;		/* internal errors (no memory) */
+	atomic_ulong	backend_502;		/* backend failures answered 502 */
+	atomic_ulong	backend_503;		/* backend overloaded */
+	atomic_ulong	backend_504;		/* backend timeouts */
+	atomic_ulong	backend_cut;		/* responses cut after output went out */
+	atomic_ulong	backend_connects;	/* new backend connections */
+	atomic_ulong	backend_reused;		/* requests on a kept connection */
+	atomic_ulong	events[STATS_NEVENTS];	/* correction events by kind */
+	atomic_ulong	rejections[STATS_NEVENTS]; /* 400/404 by deciding event */
+	atomic_ulong	lat_bucket[STATS_NBUCKETS + 1]; /* request durations */
+	atomic_ulong	lat_sum_us;		/* their sum */
+	atomic_ulong	reloads_ok;
+	atomic_ulong	reloads_failed;
+	atomic_int	workers;
+};
+
+extern struct stats	stats;
+
+/* Adds one to a counter. */
+#define STATS_INC(c)	atomic_fetch_add_explicit(&(c), 1, memory_order_relaxed)
+
+/* Counts one request that took us microseconds. */
+void	stats_latency(unsigned long us);
+
+/*
+ * Writes the counters as Prometheus text (version 0.0.4) into buf.
+ * Returns the length (at most cap - 1; buf is NUL-terminated).
+ */
+size_t	stats_format(char *buf, size_t cap);
+
+#endif
