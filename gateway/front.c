@@ -298,15 +298,15 @@ front_serve(struct front *f, const struct config *cfg, unsigned gen,
     FCGX_Request *req)
 {
 	struct timespec	t0, t1;
-	long		us;
+	long long	us;
 
 	STATS_INC(stats.requests);
 	atomic_fetch_add_explicit(&stats.in_flight, 1, memory_order_relaxed);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	serve(f, cfg, gen, req);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	us = (long)(t1.tv_sec - t0.tv_sec) * 1000000 +
+	us = (long long)(t1.tv_sec - t0.tv_sec) * 1000000 +
 	    (t1.tv_nsec - t0.tv_nsec) / 1000;
-	stats_latency(us > 0 ? (unsigned long)us : 0);
+	stats_latency(us > 0 ? (unsigned long long)us : 0);
 	atomic_fetch_sub_explicit(&stats.in_flight, 1, memory_order_relaxed);
 }

@@ -49,7 +49,7 @@ static const unsigned long	bucket_us[STATS_NBUCKETS] = STATS_BUCKETS;
 
 /* Counts one request in the latency histogram. */
 void
-stats_latency(unsigned long us)
+stats_latency(unsigned long long us)
 {
 	size_t	i;
 
@@ -136,7 +136,8 @@ stats_format(char *buf, size_t cap)
 	}
 	put(&o, "xff_gateway_request_duration_seconds_sum %.6f\n"
 	    "xff_gateway_request_duration_seconds_count %lu\n",
-	    get(&stats.lat_sum_us) / 1e6, cum);
+	    (double)atomic_load_explicit(&stats.lat_sum_us,
+	    memory_order_relaxed) / 1e6, cum);
 	put(&o, "# HELP xff_gateway_config_reloads_total Configuration "
 	    "reloads (SIGHUP).\n"
 	    "# TYPE xff_gateway_config_reloads_total counter\n"

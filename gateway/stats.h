@@ -32,7 +32,7 @@ struct stats {
 	atomic_ulong	events[STATS_NEVENTS];	/* correction events by kind */
 	atomic_ulong	rejections[STATS_NEVENTS]; /* 400/404 by deciding event */
 	atomic_ulong	lat_bucket[STATS_NBUCKETS + 1]; /* request durations */
-	atomic_ulong	lat_sum_us;		/* their sum */
+	atomic_ullong	lat_sum_us;		/* their sum (64 bits everywhere) */
 	atomic_ulong	reloads_ok;
 	atomic_ulong	reloads_failed;
 	atomic_int	workers;
@@ -44,7 +44,7 @@ extern struct stats	stats;
 #define STATS_INC(c)	atomic_fetch_add_explicit(&(c), 1, memory_order_relaxed)
 
 /* Counts one request that took us microseconds. */
-void	stats_latency(unsigned long us);
+void	stats_latency(unsigned long long us);
 
 /*
  * Writes the counters as Prometheus text (version 0.0.4) into buf.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Operations tests of xff-gateway: the shipped systemd units, the syslog
-log target and `make demo`.
+log target, `make demo` and the status page (status_uri).
 
 * systemd_units_verify: `systemd-analyze verify` accepts etc/xff-gateway.socket
   and etc/xff-gateway.service without a warning (only the ExecStart binary
@@ -22,6 +22,27 @@ log target and `make demo`.
 * make_demo: tests/demo.py, run as `make demo` runs it, shows the
   corrected address and the rejected request, and the stop script it
   names stops every process it started.
+* status_page_format: with status_uri = /xff-status and status_allow =
+  127.0.0.1/32 (nginx's address, the peer the gateway sees), GET through
+  nginx answers 200, Content-Type text/plain; version=0.0.4, a page that
+  parses line by line as Prometheus text, with the documented metrics.
+* status_page_counters: K relayed requests, one spoof_attempt rejection
+  (no_spoofing) and one 502 (backend stopped) move requests_total,
+  responses_total{origin,code}, rejections_total and events_total by
+  exactly that much; the latency histogram is cumulative, +Inf == _count
+  == the finished requests; requests_in_flight is 0 or 1.
+* status_page_refused: a peer outside status_allow (10.0.0.0/8), with or
+  without a forged X-Forwarded-For inside it, gets a 404 byte-identical to
+  the stealth 404, and nothing reaches the backend (checked on the
+  counters, read over FastCGI as an allowed peer).
+* status_page_other_paths: /xff-status/, /xff-status/x, /xff-statusx,
+  other cases, encodings and query strings naming the page go to the
+  backend; /xff-status?QUERY is still the page (the path decides); the
+  peer as received decides, not the corrected address.
+* status_page_keepalive: the page and relayed requests alternate on the
+  kept FastCGI connections of the snippet's keep-alive location.
+* status_page_reload: SIGHUP applies a new status_allow and counts good
+  and bad files in config_reloads_total.
 
 Each scenario prints "ok NAME" or "FAIL NAME" with the evidence; the last
 line is "N passed, M failed"; the exit status is 1 when any failed.
@@ -604,6 +625,464 @@ def make_demo(env):
                         pass
             if reaper:
                 reap(pid)
+
+
+# ------------------------------------------------------------ status page
+
+STATUS_URI = "/xff-status"
+
+# One exposition line: name, optional {labels}, value, optional timestamp
+# (Prometheus text format 0.0.4).
+METRIC_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
+SAMPLE_RX = re.compile(r"^(%s)(?:\{((?:%s)(?:,%s)*,?)?\})? "
+                       r"([-+]?(?:[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?|Inf|NaN))"
+                       r"(?: -?[0-9]+)?$" % (METRIC_NAME, LABEL, LABEL))
+TYPE_RX = re.compile(r"^# TYPE (%s) (counter|gauge|histogram|summary|untyped)$"
+                     % METRIC_NAME)
+HELP_RX = re.compile(r"^# HELP (%s) .*$" % METRIC_NAME)
+
+
+def parse_exposition(text):
+    """Parses Prometheus text (0.0.4): returns {(name, ((label, value),
+    ...)): float}, labels sorted.  Failure on a line that is not a
+    comment, a HELP or TYPE line or a sample, on a sample whose family has
+    no TYPE line before it, on a TYPE given twice and on a sample given
+    twice."""
+    check(text.endswith("\n"), "the page ends with a newline", text[-200:])
+    samples = {}
+    types = {}
+    for i, line in enumerate(text.split("\n")[:-1], 1):
+        if line.startswith("#"):
+            m = TYPE_RX.match(line)
+            if m:
+                check(m.group(1) not in types, "line %d: second TYPE for %s"
+                      % (i, m.group(1)))
+                types[m.group(1)] = m.group(2)
+            elif line.startswith("# TYPE") or line.startswith("# HELP"):
+                check(HELP_RX.match(line), "line %d: bad HELP/TYPE line" % i,
+                      line)
+            continue
+        m = SAMPLE_RX.match(line)
+        check(m, "line %d is not a Prometheus sample" % i, repr(line))
+        name, labels, value = m.group(1), m.group(2) or "", m.group(3)
+        family = name
+        if name not in types:
+            family = re.sub(r"_(bucket|sum|count)$", "", name)
+            check(types.get(family) in ("histogram", "summary"),
+                  "line %d: no TYPE line before %s" % (i, name), line)
+        pairs = tuple(sorted(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)='
+                                        r'"((?:[^"\\]|\\.)*)"', labels)))
+        key = (name, pairs)
+        check(key not in samples, "line %d: sample given twice" % i, line)
+        samples[key] = float(value.replace("Inf", "inf"))
+    check(samples, "the page holds samples", text[:500])
+    return samples
+
+
+def metric(samples, name, **labels):
+    """The value of one sample; Failure when it is not on the page."""
+    key = (name, tuple(sorted(labels.items())))
+    check(key in samples, "sample %s%r on the status page" % (name, labels),
+          sorted(k for k in samples if k[0] == name))
+    return samples[key]
+
+
+def histogram(samples, name):
+    """(buckets [(le, cumulative count)] in page order of le, sum, count)
+    of a histogram, checked: the le bounds increasing, +Inf last, the
+    counts non-decreasing, +Inf equal to _count."""
+    buckets = sorted(((float(dict(l)["le"].replace("Inf", "inf")), v)
+                      for (n, l), v in samples.items()
+                      if n == name + "_bucket"))
+    check(len(buckets) >= 2, "%s has buckets" % name, buckets)
+    check(buckets[-1][0] == float("inf"), "%s has a +Inf bucket" % name,
+          buckets)
+    for (le0, c0), (le1, c1) in zip(buckets, buckets[1:]):
+        check(c1 >= c0, "%s buckets are cumulative: le=%g %d > le=%g %d"
+              % (name, le0, c0, le1, c1))
+    total = metric(samples, name + "_sum")
+    count = metric(samples, name + "_count")
+    eq(buckets[-1][1], count, "%s: +Inf bucket == _count" % name)
+    check(total >= 0, "%s_sum >= 0" % name, total)
+    return buckets, total, count
+
+
+def status_ini(backend, status_allow, rules=None):
+    """An INI with the status page at STATUS_URI for status_allow."""
+    text = ini(backend, rules=rules)
+    return text.replace("[gateway]\n", "[gateway]\nstatus_uri = %s\n"
+                        "status_allow = %s\n" % (STATUS_URI, status_allow), 1)
+
+
+def status_setup(env, name, status_allow, rules=None):
+    """The echo app, a gateway with the status page and nginx (the plain
+    location of the etc/ snippet) in front; returns (echo, gateway,
+    nginx, port)."""
+    echo, backend = env.echo_app("echo-" + name)
+    gw = env.gateway(status_ini(backend, status_allow, rules),
+                     name="gw-" + name)
+    ngx, port = nginx_front(env, gw.sock, "nginx-" + name)
+    return echo, gw, ngx, port
+
+
+def status_stop(env, *procs):
+    for p in procs:
+        if p is not None:
+            env.stop(p)
+
+
+def header(resp, name):
+    for k, v in resp.headers:
+        if k.lower() == name.lower():
+            return v
+    return None
+
+
+def read_status(port, gw, path=STATUS_URI):
+    """GET path through nginx: the status page as checked samples."""
+    r = H.request(port, path)
+    eq(r.status, 200, "GET %s status (%r; log %s)" % (path, r,
+                                                       gw.log_text()[-1500:]))
+    ctype = header(r, "Content-Type") or ""
+    parts = [p.strip() for p in ctype.split(";")]
+    eq(parts[0], "text/plain", "Content-Type of the status page (%s)" % ctype)
+    check("version=0.0.4" in parts[1:], "Content-Type names the Prometheus "
+          "text format version 0.0.4", ctype)
+    text = r.body.decode("utf-8")
+    return text, parse_exposition(text)
+
+
+NAMES = ("xff_gateway_requests_total", "xff_gateway_requests_in_flight",
+         "xff_gateway_responses_total", "xff_gateway_rejections_total",
+         "xff_gateway_events_total", "xff_gateway_backend_connections_total",
+         "xff_gateway_request_duration_seconds_bucket",
+         "xff_gateway_request_duration_seconds_sum",
+         "xff_gateway_request_duration_seconds_count")
+
+
+@scenario
+def status_page_format(env):
+    echo, gw, ngx, port = status_setup(env, "stfmt", "127.0.0.1/32")
+    try:
+        text, s = read_status(port, gw)
+        have = set(k[0] for k in s)
+        for n in NAMES:
+            check(n in have, "metric %s on the page" % n, sorted(have))
+        histogram(s, "xff_gateway_request_duration_seconds")
+        # only the status request itself so far
+        eq(metric(s, "xff_gateway_requests_total"), 1, "requests_total")
+        check(metric(s, "xff_gateway_requests_in_flight") in (0, 1),
+              "requests_in_flight is 0 or 1 (the status request)")
+        # no-store: a cache in front must not keep counters
+        r = H.request(port, STATUS_URI, method="HEAD")
+        eq(r.status, 200, "HEAD %s status" % STATUS_URI)
+        eq(header(r, "Cache-Control"), "no-store", "Cache-Control")
+        eq(r.body, b"", "HEAD answer without a body")
+        # the page was answered by the gateway, not the backend
+        check(not text.lstrip().startswith("{"), "not the echo app's JSON")
+        lines = text.split("\n")
+        print("    %d lines, %d samples; e.g. %s" % (
+            len(lines) - 1, len(s), " | ".join(
+                l for l in lines if l.startswith(
+                    "xff_gateway_requests_total ") or l.startswith(
+                    'xff_gateway_responses_total{origin="backend"}'))))
+    finally:
+        status_stop(env, ngx, gw, echo)
+
+
+@scenario
+def status_page_counters(env):
+    echo, gw, ngx, port = status_setup(env, "stcnt", "127.0.0.1/32",
+                                       rules={"no_spoofing": "yes"})
+    try:
+        _, before = read_status(port, gw)
+        k = 7
+        for i in range(k):
+            r = H.request(port, "/counted/%d?a=%d" % (i, i),
+                          [("X-Forwarded-For", "203.0.113.%d" % (i + 1))])
+            eq(r.status, 200, "request %d relayed (%r)" % (i, r))
+            eq(params_of(r).get("REMOTE_ADDR"), "203.0.113.%d" % (i + 1),
+               "request %d REMOTE_ADDR" % i)
+        # two entries with x_for = 1 and no_spoofing: 400 spoof_attempt
+        r = H.request(port, "/spoofed",
+                      [("X-Forwarded-For", "6.6.6.6, 203.0.113.50")])
+        eq(r.status, 400, "spoofing request rejected (%r)" % r)
+        # the backend gone: 502 from the gateway
+        env.stop(echo)
+        r = H.request(port, "/backend-down",
+                      [("X-Forwarded-For", "203.0.113.60")])
+        eq(r.status, 502, "request to the stopped backend (%r; log %s)"
+           % (r, gw.log_text()[-1500:]))
+        text, after = read_status(port, gw)
+
+        def delta(name, **labels):
+            return metric(after, name, **labels) - \
+                metric(before, name, **labels)
+
+        # K relayed, the rejection, the 502, and the second status read
+        # (counted when it starts; the first one is counted in before)
+        grew = delta("xff_gateway_requests_total")
+        check(grew >= k + 1, "requests_total grew by at least K+1 = %d"
+              % (k + 1), grew)
+        eq(grew, k + 3, "requests_total growth (K + rejected + 502 + "
+           "this status read)")
+        resp = "xff_gateway_responses_total"
+        eq(delta(resp, origin="backend"), k, "responses from the backend")
+        eq(delta(resp, origin="gateway", code="400"), 1, "gateway 400s")
+        eq(delta(resp, origin="gateway", code="502"), 1, "gateway 502s")
+        for code in ("404", "500", "503", "504"):
+            eq(delta(resp, origin="gateway", code=code), 0,
+               "gateway %s responses" % code)
+        rej = [(dict(l)["reason"], v - before.get((n, l), 0))
+               for (n, l), v in after.items()
+               if n == "xff_gateway_rejections_total"]
+        check(rej, "rejections_total has reasons")
+        for reason, d in rej:
+            eq(d, 1 if reason == "spoof_attempt" else 0,
+               "rejections_total{reason=%r} growth" % reason)
+        eq(delta("xff_gateway_events_total", event="spoof_attempt"), 1,
+           "spoof_attempt events")
+
+        hist = "xff_gateway_request_duration_seconds"
+        b0, sum0, count0 = histogram(before, hist)
+        b1, sum1, count1 = histogram(after, hist)
+        flight = metric(after, "xff_gateway_requests_in_flight")
+        check(flight in (0, 1), "requests_in_flight is 0 or 1", flight)
+        # every finished request is one observation
+        eq(count1, metric(after, "xff_gateway_requests_total") - flight,
+           "histogram _count == requests_total - in_flight")
+        eq(count1 - count0, grew, "histogram _count growth == "
+           "requests_total growth")
+        check(sum1 >= sum0, "histogram _sum does not decrease", sum0, sum1)
+        for (le, c0), (le1, c1) in zip(b0, b1):
+            eq(le1, le, "same bucket bounds on both reads")
+            check(c1 >= c0, "bucket le=%g does not decrease" % le, c0, c1)
+        lines = text.split("\n")
+        sample = [l for l in lines if l.startswith((
+            "xff_gateway_requests_total ",
+            'xff_gateway_responses_total{origin="backend"}',
+            'xff_gateway_rejections_total{reason="spoof_attempt"}'))]
+        print("    after K=%d: %s" % (k, " | ".join(sample)))
+    finally:
+        status_stop(env, ngx, gw, echo)
+
+
+def stealth_404(port):
+    """The gateway's stealth 404 through nginx: an exempt path
+    (exempt = ^health/$, exempt_stealth) reached through the main
+    entrance."""
+    r = H.request(port, "/health/", [("X-Forwarded-For", "203.0.113.7")])
+    eq(r.status, 404, "stealth request on /health/ (%r)" % r)
+    return r
+
+
+@scenario
+def status_page_refused(env):
+    rules = {"exempt": '"^health/$"', "exempt_stealth": "yes"}
+    echo, gw, ngx, port = status_setup(env, "stref", "10.0.0.0/8",
+                                       rules=rules)
+    try:
+        # the counters, read directly over FastCGI as an allowed peer
+        def direct(peer, uri=STATUS_URI):
+            return H.fcgi_request(gw.sock, [
+                ("REQUEST_METHOD", "GET"), ("REQUEST_URI", uri),
+                ("SCRIPT_NAME", uri), ("QUERY_STRING", ""),
+                ("SERVER_PROTOCOL", "HTTP/1.1"), ("SERVER_NAME", "localhost"),
+                ("SERVER_PORT", "80"), ("REMOTE_ADDR", peer),
+                ("REMOTE_PORT", "40000"), ("CONTENT_LENGTH", "0")])
+
+        def counters():
+            a = direct("10.1.2.3")
+            head, _, body = a.stdout.partition(b"\r\n\r\n")
+            check(head.startswith(b"Status: 200"), "status page for an "
+                  "allowed peer over FastCGI", a.stdout[:300])
+            return parse_exposition(body.decode("utf-8"))
+
+        before = counters()
+        stealth = stealth_404(port)
+        refused = H.request(port, STATUS_URI)
+        eq(refused.status, 404, "status page for 127.0.0.1 outside "
+           "status_allow (%r)" % refused)
+        eq(refused.body, stealth.body, "404 body identical to the stealth "
+           "404")
+        eq(header(refused, "Content-Type"), header(stealth, "Content-Type"),
+           "Content-Type identical to the stealth 404")
+        # a forged X-Forwarded-For inside status_allow does not help: the
+        # peer is the address as received
+        forged = H.request(port, STATUS_URI, [("X-Forwarded-For",
+                                               "10.1.2.3")])
+        eq(forged.status, 404, "status page with X-Forwarded-For 10.1.2.3 "
+           "(%r)" % forged)
+        eq(forged.body, stealth.body, "404 body with a forged "
+           "X-Forwarded-For")
+        # with a body and a query string: still refused, body drained
+        post = H.request(port, STATUS_URI + "?x=1", method="POST",
+                         body=b"p" * 100000)
+        eq(post.status, 404, "POST %s?x=1 (%r)" % (STATUS_URI, post))
+        eq(post.body, stealth.body, "404 body of the POST")
+        # the whole FastCGI answers match byte for byte too
+        a = direct("192.0.2.1")
+        s = H.fcgi_request(gw.sock, [
+            ("REQUEST_METHOD", "GET"), ("REQUEST_URI", "/health/"),
+            ("DOCUMENT_URI", "/health/"), ("SCRIPT_NAME", "/health/"),
+            ("QUERY_STRING", ""), ("SERVER_PROTOCOL", "HTTP/1.1"),
+            ("SERVER_NAME", "localhost"), ("SERVER_PORT", "80"),
+            ("REMOTE_ADDR", "192.0.2.1"), ("REMOTE_PORT", "40000"),
+            ("HTTP_X_FORWARDED_FOR", "203.0.113.7"),
+            ("CONTENT_LENGTH", "0")])
+        check(a.stdout.startswith(b"Status: 404"), "FastCGI answer to a "
+              "refused peer is a 404", a.stdout[:300])
+        eq(a.stdout, s.stdout, "refused and stealth FastCGI answers")
+        eq(a.app_status, s.app_status, "END_REQUEST appStatus")
+
+        after = counters()
+        resp = "xff_gateway_responses_total"
+        eq(metric(after, resp, origin="backend") -
+           metric(before, resp, origin="backend"), 0,
+           "responses from the backend (nothing forwarded)")
+        eq(metric(after, "xff_gateway_backend_connections_total") -
+           metric(before, "xff_gateway_backend_connections_total"), 0,
+           "backend connections opened")
+        eq(metric(after, resp, origin="gateway", code="404") -
+           metric(before, resp, origin="gateway", code="404"), 6,
+           "gateway 404s (4 refused, 2 stealth)")
+        eq(metric(after, "xff_gateway_rejections_total", reason="stealth") -
+           metric(before, "xff_gateway_rejections_total", reason="stealth"),
+           2, "stealth rejections")
+        check("status_refused" in gw.log_text(), "the refusal is logged",
+              gw.log_text()[-1500:])
+        # the backend still answers other paths through the same nginx
+        r = H.request(port, "/other", [("X-Forwarded-For", "203.0.113.8")])
+        eq(r.status, 200, "other path relayed (%r)" % r)
+        eq(params_of(r).get("REMOTE_ADDR"), "203.0.113.8", "REMOTE_ADDR")
+        print("    404 body %r, as the stealth 404" % refused.body)
+    finally:
+        status_stop(env, ngx, gw, echo)
+
+
+@scenario
+def status_page_other_paths(env):
+    echo, gw, ngx, port = status_setup(env, "stpath", "127.0.0.1/32")
+    try:
+        # not the status page: relayed to the backend as they are
+        for path in (STATUS_URI + "/", STATUS_URI + "/x", STATUS_URI + "x",
+                     "/xff-statu", "/XFF-STATUS", "//xff-status",
+                     "/%78ff-status", "/prefix" + STATUS_URI,
+                     "/index?" + STATUS_URI, "/?uri=" + STATUS_URI):
+            r = H.request(port, path)
+            eq(r.status, 200, "GET %s relayed (%r)" % (path, r))
+            eq(header(r, "Content-Type"), "application/json",
+               "GET %s answered by the echo app" % path)
+            eq(params_of(r).get("REQUEST_URI"), path,
+               "REQUEST_URI the backend got for %s" % path)
+        # a query string does not change the path: still the status page
+        _, s = read_status(port, gw, STATUS_URI + "?name[]=x")
+        eq(metric(s, "xff_gateway_responses_total", origin="backend"), 10,
+           "responses from the backend after the ten other paths")
+        # the peer as received decides, not the corrected address
+        r = H.request(port, STATUS_URI,
+                      [("X-Forwarded-For", "203.0.113.9")])
+        eq(r.status, 200, "status page for nginx's peer 127.0.0.1 with a "
+           "client 203.0.113.9 (%r)" % r)
+    finally:
+        status_stop(env, ngx, gw, echo)
+
+
+@scenario
+def status_page_keepalive(env):
+    # the keep-alive location of the etc/ snippet: the status page and
+    # relayed requests alternate on kept FastCGI connections
+    echo, backend = env.echo_app("echo-stka")
+    text = status_ini(backend, "127.0.0.1/32").replace(
+        "status_uri = %s" % STATUS_URI, "status_uri = /app" + STATUS_URI)
+    text = text.replace("workers = 4", "workers = 16")
+    gw = env.gateway(text, name="gw-stka")
+    ngx = None
+    try:
+        port = H.free_port()
+        snip = H.NginxSnippet(gw.sock)
+        up, up_body, loc = snip.keepalive()
+        ngx = env.nginx(H.server_block(port, [H.location("/app/", loc)]),
+                        upstreams="upstream %s {\n%s\n}\n" % (up, up_body),
+                        name="nginx-stka")
+        env.wait_socket(ngx, ("127.0.0.1", port))
+        n = 20
+        conn = H.http.client.HTTPConnection("127.0.0.1", port,
+                                            timeout=H.REQUEST_TIMEOUT)
+        try:
+            for i in range(n):
+                r = H.request(port, "/app" + STATUS_URI, conn=conn)
+                eq(r.status, 200, "status read %d (%r)" % (i, r))
+                s = parse_exposition(r.body.decode("utf-8"))
+                eq(metric(s, "xff_gateway_responses_total",
+                          origin="backend"), i,
+                   "backend responses at read %d" % i)
+                r = H.request(port, "/app/x%d" % i,
+                              [("X-Forwarded-For", "203.0.113.%d" % (i + 1))],
+                              conn=conn)
+                eq(r.status, 200, "request %d relayed (%r)" % (i, r))
+                eq(params_of(r).get("REMOTE_ADDR"), "203.0.113.%d" % (i + 1),
+                   "request %d REMOTE_ADDR" % i)
+        finally:
+            conn.close()
+        r = H.request(port, "/app" + STATUS_URI)
+        s = parse_exposition(r.body.decode("utf-8"))
+        eq(metric(s, "xff_gateway_requests_total"), 2 * n + 1,
+           "requests_total")
+        eq(metric(s, "xff_gateway_responses_total", origin="backend"), n,
+           "backend responses")
+        _, _, count = histogram(s, "xff_gateway_request_duration_seconds")
+        eq(count, 2 * n, "histogram _count (every request but this one)")
+        err = [l for l in H.read_text(ngx.log).splitlines()
+               if re.search(r"\[(error|crit|alert|emerg)\]", l)]
+        eq(err, [], "nginx error lines")
+        # nginx kept its connections: far fewer than one per request
+        fronts = H.unix_connections(gw.sock)
+        check(1 <= fronts <= 4, "kept FastCGI connections to the gateway "
+              "(1 to nginx's keepalive 4)", fronts)
+    finally:
+        status_stop(env, ngx, gw, echo)
+
+
+@scenario
+def status_page_reload(env):
+    # SIGHUP: status_allow of the new file applies to new requests; the
+    # reload counters count good and bad files
+    echo, gw, ngx, port = status_setup(env, "strl", "127.0.0.1/32")
+    try:
+        backend = env.path("echo-strl.sock")
+        _, s = read_status(port, gw)
+        eq(metric(s, "xff_gateway_config_reloads_total", result="ok"), 0,
+           "reloads ok at start")
+        with open(gw.ini, "w") as f:
+            f.write(status_ini(backend, "127.0.0.1/32 10.0.0.0/8"))
+        os.kill(gw.pid, signal.SIGHUP)
+        check(wait_for(lambda: metric(read_status(port, gw)[1],
+                                      "xff_gateway_config_reloads_total",
+                                      result="ok") == 1, timeout=H.WAIT),
+              "reloads_total{result=\"ok\"} is 1", gw.log_text()[-1500:])
+        with open(gw.ini, "w") as f:
+            f.write(status_ini(backend, "10.0.0.0/8 not-an-address"))
+        os.kill(gw.pid, signal.SIGHUP)
+        check(wait_for(lambda: metric(read_status(port, gw)[1],
+                                      "xff_gateway_config_reloads_total",
+                                      result="failed") == 1,
+                       timeout=H.WAIT),
+              "reloads_total{result=\"failed\"} is 1 and the old "
+              "status_allow still in force", gw.log_text()[-1500:])
+        with open(gw.ini, "w") as f:
+            f.write(status_ini(backend, "10.0.0.0/8"))
+        os.kill(gw.pid, signal.SIGHUP)
+        check(wait_for(lambda: H.request(port, STATUS_URI).status == 404,
+                       timeout=H.WAIT),
+              "404 once status_allow no longer holds 127.0.0.1",
+              gw.log_text()[-1500:])
+        r = H.request(port, STATUS_URI)
+        check(not r.body.lstrip().startswith(b"{"),
+              "the refused status page is not relayed", r)
+    finally:
+        status_stop(env, ngx, gw, echo)
 
 
 # ------------------------------------------------------------ main
