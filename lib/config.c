@@ -108,6 +108,8 @@ struct load {
 /* The load whose iniparser messages the callback collects. */
 static struct load *ini_current;
 
+static void	vsay(struct load *, int, const char *, const char *, va_list)
+		    __attribute__((format(printf, 4, 0)));
 static void	say(struct load *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static void	sayline(struct load *, unsigned, const char *, ...)
@@ -175,37 +177,43 @@ dupn(const char *p, size_t n)
 	return s;
 }
 
-/* Adds "PATH: message" (is_error 1) or a warning to the load's messages. */
+/* Adds "WHERE: message" (is_error 1: an error) to the load's messages. */
 static void
-say(struct load *l, int is_error, const char *fmt, ...)
+vsay(struct load *l, int is_error, const char *where, const char *fmt,
+    va_list ap)
 {
 	char	 msg[MSG_MAX];
-	va_list	 ap;
 
 	if (is_error)
 		l->failed = 1;
 	if (l->d == NULL)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	diag_add(l->d, is_error, "%s: %s", where, msg);
+}
+
+/* Adds "PATH: message" (is_error 1) or a warning to the load's messages. */
+static void
+say(struct load *l, int is_error, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsay(l, is_error, l->epath, fmt, ap);
 	va_end(ap);
-	diag_add(l->d, is_error, "%s: %s", l->epath, msg);
 }
 
 /* Adds the error "PATH:LINE: message" to the load's messages. */
 static void
 sayline(struct load *l, unsigned line, const char *fmt, ...)
 {
-	char	 msg[MSG_MAX];
+	char	 where[PATH_ESC_CAP + 16];
 	va_list	 ap;
 
-	l->failed = 1;
-	if (l->d == NULL)
-		return;
+	snprintf(where, sizeof(where), "%s:%u", l->epath, line);
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsay(l, 1, where, fmt, ap);
 	va_end(ap);
-	diag_add(l->d, 1, "%s:%u: %s", l->epath, line, msg);
 }
 
 /* Adds "PATH: [sec] key: message" to the load's messages. */
@@ -213,18 +221,15 @@ static void
 saykey(struct load *l, int is_error, const char *sec, const char *key,
     const char *fmt, ...)
 {
-	char	 msg[MSG_MAX], esec[ESC_CAP], ekey[ESC_CAP];
+	char	 where[PATH_ESC_CAP + 2 * ESC_CAP + 8];
+	char	 esec[ESC_CAP], ekey[ESC_CAP];
 	va_list	 ap;
 
-	if (is_error)
-		l->failed = 1;
-	if (l->d == NULL)
-		return;
+	snprintf(where, sizeof(where), "%s: [%s] %s", l->epath,
+	    esc(sec, esec), esc(key, ekey));
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsay(l, is_error, where, fmt, ap);
 	va_end(ap);
-	diag_add(l->d, is_error, "%s: [%s] %s: %s", l->epath,
-	    esc(sec, esec), esc(key, ekey), msg);
 }
 
 /* Records that memory ran out. */
@@ -572,75 +577,115 @@ exempt_free(struct config *cfg)
 	cfg->nexempt = 0;
 }
 
-/* Longest exempt pattern, and the most its repetition counts may multiply to. */
+/*
+ * Limits on exempt patterns: length, repetition counts multiplied
+ * together, groups open at once, and repetitions nested in repetitions.
+ */
 #define EXEMPT_MAX_LEN		512
 #define EXEMPT_MAX_REPEAT	1000
+#define EXEMPT_MAX_GROUPS	16
+#define EXEMPT_MAX_NEST		2
+
+/* Reads the upper bound of "{m}", "{m,}" or "{m,n}" at p (after '{'). */
+static unsigned long
+bound_max(const char *p)
+{
+	unsigned long	 hi;
+	char		*end;
+
+	hi = strtoul(p, &end, 10);
+	if (*end == ',' && end[1] != '}')
+		hi = strtoul(end + 1, &end, 10);
+	return hi == 0 ? 1 : hi;
+}
 
 /*
  * Returns NULL when the pattern is cheap enough to compile, else why not.
  * glibc's regcomp() takes time and memory exponential in stacked and
- * nested repetitions ("x++++++", "((a{1,100}){1,100}){1,100}"), so a
- * pattern is refused when a repetition operator follows another one, or
- * when its bounded repetition counts multiply to more than
- * EXEMPT_MAX_REPEAT.  Path patterns never need either.
+ * nested repetitions ("x++++++", "((((a+)+)+)+)", "((a{1,100}){1,100})"),
+ * so a pattern is refused when a repetition operator follows another one,
+ * when a repetition applies to something that already holds repetitions
+ * nested EXEMPT_MAX_NEST deep, or when its bounded repetition counts
+ * multiply to more than EXEMPT_MAX_REPEAT.  Path patterns need none of it.
  */
 static const char *
 regex_too_costly(const char *p)
 {
+	int		group[EXEMPT_MAX_GROUPS + 1];	/* nesting inside each open group */
 	unsigned long	product = 1, hi;
 	size_t		len = strlen(p), i;
-	int		after_repeat = 0, in_bracket = 0;
-	char		*end;
+	int		top = 0, atom = -1, after_repeat = 0, bracket = 0;
 
 	if (len > EXEMPT_MAX_LEN)
 		return "is too long (512 bytes at most)";
+	group[0] = 0;
 	for (i = 0; i < len; i++) {
-		if (in_bracket) {
-			if (p[i] == ']' && in_bracket > 1)
-				in_bracket = 0;
+		if (bracket) {
+			if (p[i] == ']' && bracket > 1)
+				bracket = 0;
 			else
-				in_bracket++;
+				bracket++;
 			continue;
 		}
 		switch (p[i]) {
-		case '\\':
-			if (i + 1 < len)
-				i++;
-			after_repeat = 0;
-			break;
-		case '[':
-			in_bracket = 1;
-			if (i + 1 < len && p[i + 1] == '^')
-				i++;
-			after_repeat = 0;
-			break;
 		case '*':
 		case '+':
 		case '?':
-			if (after_repeat)
-				return "repeats a repetition";
-			after_repeat = 1;
-			break;
 		case '{':
 			if (after_repeat)
 				return "repeats a repetition";
-			hi = strtoul(p + i + 1, &end, 10);
-			if (*end == ',')
-				hi = end[1] == '}' ? hi : strtoul(end + 1, &end, 10);
-			if (hi == 0)
-				hi = 1;
-			if (hi > EXEMPT_MAX_REPEAT ||
-			    product > EXEMPT_MAX_REPEAT / hi)
-				return "repeats too much (bounds multiply past 1000)";
-			product *= hi;
-			while (i < len && p[i] != '}')
-				i++;
+			if (atom >= 0 && atom + 1 > EXEMPT_MAX_NEST)
+				return "nests repetitions too deeply";
+			if (p[i] == '{') {
+				hi = bound_max(p + i + 1);
+				if (hi > EXEMPT_MAX_REPEAT ||
+				    product > EXEMPT_MAX_REPEAT / hi)
+					return "repeats too much (bounds "
+					    "multiply past 1000)";
+				product *= hi;
+				while (i < len && p[i] != '}')
+					i++;
+			}
+			if (atom >= 0 && atom + 1 > group[top])
+				group[top] = atom + 1;
 			after_repeat = 1;
+			continue;
+		case '(':
+			if (top == EXEMPT_MAX_GROUPS)
+				return "nests groups too deeply";
+			group[++top] = 0;
+			atom = -1;
+			break;
+		case ')':
+			if (top == 0) {
+				atom = 0;
+				break;
+			}
+			atom = group[top--];
+			if (atom > group[top])
+				group[top] = atom;
+			break;
+		case '|':
+		case '^':
+		case '$':
+			atom = -1;
+			break;
+		case '[':
+			bracket = 1;
+			if (i + 1 < len && p[i + 1] == '^')
+				i++;
+			atom = 0;
+			break;
+		case '\\':
+			if (i + 1 < len)
+				i++;
+			atom = 0;
 			break;
 		default:
-			after_repeat = 0;
+			atom = 0;
 			break;
 		}
+		after_repeat = 0;
 	}
 	return NULL;
 }

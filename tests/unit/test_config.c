@@ -636,9 +636,13 @@ test_costly_regex(void **state)
 	    "repetition");
 	expect_error("[rules]\nexempt = \"((a{1,100}){1,100}){1,100}\"\n",
 	    "repeats too much (bounds multiply past 1000)");
-	expect_ok("[rules]\nexempt = ^a{2,5}b?$ ^[+*]+x$ ^static/.*\\.css$\n",
-	    &cfg);
-	assert_int_equal(cfg.nexempt, 3);
+	expect_error("[rules]\nexempt = \"(((a+)+)+)\"\n",
+	    "\"(((a+)+)+)\" nests repetitions too deeply");
+	expect_error("[rules]\nexempt = \"(a+|(b+|(c+)+)+)+\"\n",
+	    "nests repetitions too deeply");
+	expect_ok("[rules]\nexempt = ^a{2,5}b?$ ^[+*]+x$ ^static/.*\\.css$ "
+	    "^(api/v[0-9]+/)*health$\n", &cfg);
+	assert_int_equal(cfg.nexempt, 4);
 	config_free(&cfg);
 }
 
