@@ -19,10 +19,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SRCDIR = os.environ.get("abs_top_srcdir") or os.path.dirname(os.path.dirname(HERE))
-BUILDDIR = os.environ.get("abs_top_builddir") or SRCDIR
+# Resolved: make distcheck passes paths like _build/sub/../.., and PHP-FPM
+# refuses a SCRIPT_FILENAME holding "..".
+SRCDIR = os.path.realpath(os.environ.get("abs_top_srcdir") or
+                          os.path.dirname(os.path.dirname(HERE)))
+BUILDDIR = os.path.realpath(os.environ.get("abs_top_builddir") or SRCDIR)
 
 GATEWAY = os.path.join(BUILDDIR, "gateway", "xff-gateway")
 ECHO_APP = os.path.join(BUILDDIR, "tests", "echo-app")
@@ -47,6 +51,112 @@ REQUEST_TIMEOUT = 30.0
 
 class HarnessError(Exception):
     pass
+
+
+# ------------------------------------------------------------ scenarios
+
+class Failure(Exception):
+    """A scenario's expectation that did not hold."""
+
+
+class Skip(Exception):
+    """A scenario that cannot run here; the message says why."""
+
+
+def check(cond, what, *detail):
+    """Failure(what, then each detail on its own line) unless cond."""
+    if not cond:
+        raise Failure(what + "".join("\n    " + str(d) for d in detail))
+
+
+def eq(got, want, what, *detail):
+    """Failure unless got == want, naming both."""
+    if got != want:
+        raise Failure("%s: expected %r, got %r" % (what, want, got)
+                      + "".join("\n    " + str(d) for d in detail))
+
+
+def wait_for(cond, timeout=5.0, step=0.05):
+    """Polls cond every step seconds for at most timeout seconds; returns
+    its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
+def drop_to():
+    """Started as root, the gateway wants an unprivileged user to drop to:
+    {"user": "nobody", "group": its group}, else {} (not root, or no user
+    nobody)."""
+    if os.geteuid() != 0:
+        return {}
+    import grp
+    import pwd
+    try:
+        pw = pwd.getpwnam("nobody")
+    except KeyError:
+        return {}
+    return {"user": "nobody", "group": grp.getgrgid(pw.pw_gid).gr_name}
+
+
+def scenarios():
+    """A list of scenarios and the decorator that appends to it."""
+    tests = []
+
+    def scenario(fn):
+        tests.append(fn)
+        return fn
+    return tests, scenario
+
+
+def run_scenarios(argv, tests, make_ctx, timed=False):
+    """Runs the scenarios named in argv[1:] (all when none) with the
+    context make_ctx() returns, closed at the end whatever happens.
+    Prints "ok NAME", "skip NAME: WHY" or "FAIL NAME" with the details
+    for each, then "N passed, M failed" (and the time taken when timed).
+    Returns the exit status: 0, 1 on any failure, 2 for an unknown name."""
+    names = set(argv[1:])
+    selected = [t for t in tests if not names or t.__name__ in names]
+    unknown = names - set(t.__name__ for t in tests)
+    if unknown:
+        print("unknown scenario: %s" % ", ".join(sorted(unknown)))
+        return 2
+    for prog in (GATEWAY, ECHO_APP):
+        if not os.access(prog, os.X_OK):
+            print("FAIL setup: %s not built" % prog)
+            return 1
+    passed = failed = 0
+    ctx = make_ctx()
+    t_all = time.monotonic()
+    try:
+        for t in selected:
+            t0 = time.monotonic()
+            try:
+                t(ctx)
+            except Skip as e:
+                print("skip %s: %s" % (t.__name__, e))
+            except Failure as e:
+                failed += 1
+                print("FAIL %s\n    %s" % (t.__name__, e))
+            except Exception:
+                failed += 1
+                print("FAIL %s (error)\n    %s" % (
+                    t.__name__, traceback.format_exc().replace("\n", "\n    ")))
+            else:
+                passed += 1
+                print("ok %s (%.1f s)" % (t.__name__, time.monotonic() - t0))
+            sys.stdout.flush()
+    finally:
+        ctx.close()
+    if timed:
+        print("%d passed, %d failed (%.0f s)" % (passed, failed,
+                                                 time.monotonic() - t_all))
+    else:
+        print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
 
 
 def valgrind_argv(log):
@@ -221,6 +331,14 @@ def fcgi_request(sock, params, stdin=b"", timeout=REQUEST_TIMEOUT):
         ans.timed_out = True
     finally:
         s.close()
+    return parse_answer(data, ans)
+
+
+def parse_answer(data, ans=None):
+    """The STDOUT, STDERR and END_REQUEST records in the bytes data, added
+    to ans (a new FcgiAnswer when None); returns ans."""
+    if ans is None:
+        ans = FcgiAnswer()
     i = 0
     while i + 8 <= len(data):
         rtype = data[i + 1]
@@ -670,9 +788,10 @@ class Response:
 
 
 def request(port, path, headers=(), method="GET", body=None,
-            timeout=REQUEST_TIMEOUT, conn=None):
+            timeout=REQUEST_TIMEOUT, conn=None, response=Response):
     """One HTTP request with http.client; headers is a list of (name,
-    value) pairs, sent in order, repeated names as separate lines."""
+    value) pairs, sent in order, repeated names as separate lines.  The
+    answer is a response (Response or a subclass)."""
     own = conn is None
     if own:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -687,7 +806,7 @@ def request(port, path, headers=(), method="GET", body=None,
             conn.send(body)
         r = conn.getresponse()
         data = r.read()
-        return Response(r.status, r.getheaders(), data)
+        return response(r.status, r.getheaders(), data)
     finally:
         if own:
             conn.close()
