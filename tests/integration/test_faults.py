@@ -36,46 +36,18 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 
 sys.dont_write_bytecode = True     # the source tree may be read-only
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
+from harness import Failure, Skip, check, eq  # noqa: E402
 import badbackend as BB  # noqa: E402
 
 PEER = "127.0.0.1"          # nginx's REMOTE_ADDR
 BADBACKEND = os.path.join(H.HERE, "badbackend.py")
 
-DROP_TO = {}
 IS_ROOT = os.geteuid() == 0
-if IS_ROOT:
-    import grp
-    import pwd
-    try:
-        _pw = pwd.getpwnam("nobody")
-        DROP_TO = {"user": "nobody",
-                   "group": grp.getgrgid(_pw.pw_gid).gr_name}
-    except KeyError:
-        pass
-
-
-class Failure(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, what, *detail):
-    if not cond:
-        raise Failure(what + "".join("\n    " + str(d) for d in detail))
-
-
-def eq(got, want, what, *detail):
-    if got != want:
-        raise Failure("%s: expected %r, got %r" % (what, want, got)
-                      + "".join("\n    " + str(d) for d in detail))
+DROP_TO = H.drop_to()
 
 
 def ini(backend, gateway=None, trust=None, rules=None, level="info"):
@@ -86,36 +58,15 @@ def ini(backend, gateway=None, trust=None, rules=None, level="info"):
     g.update(gateway or {})
     t = {"x_for": 1, "x_proto": 1}
     t.update(trust or {})
-    out = []
-    for name, sect in (("gateway", g), ("trust", t), ("rules", rules or {}),
-                       ("log", {"level": level, "target": "stderr"})):
-        out.append("[%s]" % name)
-        for k, v in sect.items():
-            if v is not None:
-                out.append("%s = %s" % (k, v))
-        out.append("")
-    return "\n".join(out)
+    return H.ini_text((("gateway", g), ("trust", t), ("rules", rules or {}),
+                       ("log", {"level": level, "target": "stderr"})))
 
 
 def start_gateway(env, ini_text, name, prefix=()):
     """The gateway under spawn-fcgi (the etc/ example command line), with
     an optional command prefix (prlimit); ready when it answers
     FCGI_GET_VALUES itself."""
-    sock = env.path(name + ".sock")
-    path = env.write(name + ".ini", ini_text)
-    p = env.start(name, list(prefix) + env.spawn_command(sock, path))
-    deadline = time.monotonic() + H.WAIT
-    while not H.fcgi_get_values(sock):
-        if not p.alive():
-            raise Failure("%s exited with status %s; log:\n%s" % (
-                name, p.popen.returncode, p.log_text()[-3000:]))
-        if time.monotonic() > deadline:
-            raise Failure("%s: no FastCGI answer on %s; log:\n%s" % (
-                name, sock, p.log_text()[-3000:]))
-        time.sleep(0.05)
-    p.sock = sock
-    p.ini = path
-    return p
+    return env.gateway(ini_text, name, prefix, error=Failure)
 
 
 def nginx_for(env, name, servers, upstreams="", connections=512):
@@ -174,51 +125,15 @@ def fcgi_head(pairs, keep=False):
     return out + BB.record(BB.PARAMS, b"")
 
 
-def parse_answer(data):
-    ans = H.FcgiAnswer()
-    i = 0
-    while i + 8 <= len(data):
-        rtype = data[i + 1]
-        clen = (data[i + 4] << 8) | data[i + 5]
-        content = data[i + 8:i + 8 + clen]
-        if rtype == 6:
-            ans.stdout += content
-        elif rtype == 7:
-            ans.stderr += content
-        elif rtype == 3 and len(content) >= 5:
-            ans.end = content
-            ans.app_status = int.from_bytes(content[:4], "big")
-            ans.protocol_status = content[4]
-        i += 8 + clen + data[i + 6]
-    return ans
-
-
 def fcgi_raw(sock, pairs, stdin=b"", timeout=10.0):
     """One request (id 1) as a raw client; params may hold any byte."""
     out = fcgi_head(pairs)
     for i in range(0, len(stdin), 32768):
         out += BB.record(BB.STDIN, stdin[i:i + 32768])
     out += BB.record(BB.STDIN, b"")
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    data = b""
-    timed_out = False
     t0 = time.monotonic()
-    try:
-        s.connect(sock)
-        s.sendall(out)
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            data += d
-    except socket.timeout:
-        timed_out = True
-    except OSError:
-        pass
-    finally:
-        s.close()
-    ans = parse_answer(data)
+    data, timed_out = H.fcgi_exchange(sock, out, timeout, tolerant=True)
+    ans = H.parse_answer(data)
     ans.timed_out = timed_out
     ans.elapsed = time.monotonic() - t0
     return ans
@@ -272,12 +187,7 @@ class Suite:
         self.env.close()
 
 
-TESTS = []
-
-
-def scenario(fn):
-    TESTS.append(fn)
-    return fn
+TESTS, scenario = H.scenarios()
 
 
 class Stopper:
@@ -847,10 +757,12 @@ def wrk_run(port, secs, path="/soak"):
             "http://127.0.0.1:%d%s" % (port, path)]
     r = subprocess.run(argv, capture_output=True, timeout=secs + 30)
     out = r.stdout.decode("utf-8", "replace")
-    m = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
+    # wrk prints the duration as 950.12ms, 30.01s, 1.00m or 1.00h
+    m = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m|h)\b", out)
     if r.returncode != 0 or not m:
         raise Failure("wrk failed: %s %s" % (out, r.stderr[-500:]))
-    dur = float(m.group(2)) / (1000.0 if m.group(3) == "ms" else 1.0)
+    dur = float(m.group(2)) * {"ms": 0.001, "s": 1.0, "m": 60.0,
+                               "h": 3600.0}[m.group(3)]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errs = re.search(r"Socket errors: (.*)", out)
     return int(m.group(1)), dur, int(non2xx.group(1)) if non2xx else 0, \
@@ -1711,46 +1623,11 @@ def refuse_root(s):
 # ------------------------------------------------------------ main
 
 def main(argv):
-    names = set(argv[1:])
-    selected = [t for t in TESTS if not names or t.__name__ in names]
-    unknown = names - set(t.__name__ for t in TESTS)
-    if unknown:
-        print("unknown scenario: %s" % ", ".join(sorted(unknown)))
-        return 2
-    for prog in (H.GATEWAY, H.ECHO_APP):
-        if not os.access(prog, os.X_OK):
-            print("FAIL setup: %s not built" % prog)
-            return 1
     # nginx and the 1,000-connection test need descriptors
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < 8192 and (hard == resource.RLIM_INFINITY or hard >= 8192):
         resource.setrlimit(resource.RLIMIT_NOFILE, (8192, hard))
-    passed = failed = 0
-    suite = Suite()
-    t_all = time.monotonic()
-    try:
-        for t in selected:
-            t0 = time.monotonic()
-            try:
-                t(suite)
-            except Skip as e:
-                print("skip %s: %s" % (t.__name__, e))
-            except Failure as e:
-                failed += 1
-                print("FAIL %s\n    %s" % (t.__name__, e))
-            except Exception:
-                failed += 1
-                print("FAIL %s (error)\n    %s" % (
-                    t.__name__, traceback.format_exc().replace("\n", "\n    ")))
-            else:
-                passed += 1
-                print("ok %s (%.1f s)" % (t.__name__, time.monotonic() - t0))
-            sys.stdout.flush()
-    finally:
-        suite.close()
-    print("%d passed, %d failed (%.0f s)" % (passed, failed,
-                                             time.monotonic() - t_all))
-    return 1 if failed else 0
+    return H.run_scenarios(argv, TESTS, Suite, timed=True)
 
 
 if __name__ == "__main__":
