@@ -249,6 +249,31 @@ rl_fail(struct relay *r, int status, const char *why, int err)
 	return -1;
 }
 
+/*
+ * Waits at most the relay's timeout for events on the backend socket.
+ * Returns the events that came (non-zero), 0 when a signal interrupted
+ * the wait (call again), or -1 after recording a poll error or a timeout.
+ */
+static int
+rl_poll(struct relay *r, short events)
+{
+	struct pollfd	pfd;
+	int		k;
+
+	pfd.fd = r->fd;
+	pfd.events = events;
+	pfd.revents = 0;
+	k = poll(&pfd, 1, r->timeout);
+	if (k == -1) {
+		if (errno == EINTR)
+			return 0;
+		return rl_fail(r, 502, "poll", errno);
+	}
+	if (k == 0)
+		return rl_fail(r, 504, "timeout", 0);
+	return pfd.revents;
+}
+
 /* Connects a Unix socket, waiting at most ms for room in the backlog. */
 static int
 connect_unix(const struct sockspec *s, int ms)
@@ -396,7 +421,9 @@ rl_open(struct relay *r, unsigned gen, int fresh)
 		r->fd = backend_connect(cfg);
 	}
 	if (r->fd == -1)
-		return rl_fail(r, 502, "connect", errno);
+		/* out of descriptors is our overload, not the backend's fault */
+		return rl_fail(r, errno == EMFILE || errno == ENFILE ? 503 : 502,
+		    "connect", errno);
 	STATS_INC(stats.backend_connects);
 	return 0;
 }
@@ -470,7 +497,6 @@ rl_input(struct relay *r)
 static int
 rl_send(struct relay *r)
 {
-	struct pollfd	pfd;
 	ssize_t		n;
 	int		k;
 
@@ -489,18 +515,9 @@ rl_send(struct relay *r)
 				r->peer_gone = 1;
 			return rl_fail(r, 502, "write", errno);
 		}
-		pfd.fd = r->fd;
-		pfd.events = POLLIN | POLLOUT;
-		pfd.revents = 0;
-		k = poll(&pfd, 1, r->timeout);
-		if (k == -1) {
-			if (errno == EINTR)
-				continue;
-			return rl_fail(r, 502, "poll", errno);
-		}
-		if (k == 0)
-			return rl_fail(r, 504, "timeout", 0);
-		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+		if ((k = rl_poll(r, POLLIN | POLLOUT)) == -1)
+			return -1;
+		if (k & (POLLIN | POLLHUP | POLLERR)) {
 			if (rl_input(r) == -1)
 				return -1;
 			if (r->ended)
@@ -748,21 +765,13 @@ rl_body(struct relay *r)
 static int
 rl_wait(struct relay *r)
 {
-	struct pollfd	pfd;
-	int		k;
+	int	k;
 
 	while (!r->ended) {
-		pfd.fd = r->fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		k = poll(&pfd, 1, r->timeout);
-		if (k == -1) {
-			if (errno == EINTR)
-				continue;
-			return rl_fail(r, 502, "poll", errno);
-		}
+		if ((k = rl_poll(r, POLLIN)) == -1)
+			return -1;
 		if (k == 0)
-			return rl_fail(r, 504, "timeout", 0);
+			continue;
 		if (rl_input(r) == -1)
 			return -1;
 	}
