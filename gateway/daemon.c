@@ -629,8 +629,12 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 		fatal_msg(cfg, "out of memory");
 		goto done;
 	}
-	if (pthread_attr_init(&attr) != 0 ||
-	    pthread_attr_setstacksize(&attr, WORKER_STACK) != 0) {
+	if (pthread_attr_init(&attr) != 0) {
+		fatal_msg(cfg, "pthread_attr_init failed");
+		goto done;
+	}
+	if (pthread_attr_setstacksize(&attr, WORKER_STACK) != 0) {
+		pthread_attr_destroy(&attr);
 		fatal_msg(cfg, "pthread_attr_init failed");
 		goto done;
 	}

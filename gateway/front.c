@@ -45,24 +45,31 @@ front_free(struct front *f)
 	f->incap = 0;
 }
 
-/* Returns the reason phrase of a status the gateway answers itself. */
-static const char *
-status_text(int status)
+/* A status the gateway answers itself: its reason phrase and counter. */
+struct own_status {
+	int		 status;
+	const char	*text;
+	atomic_ulong	*count;
+};
+
+/* Returns the entry of status; any other status is answered as 500. */
+static const struct own_status *
+own_status(int status)
 {
-	switch (status) {
-	case 400:
-		return "Bad Request";
-	case 404:
-		return "Not Found";
-	case 502:
-		return "Bad Gateway";
-	case 503:
-		return "Service Unavailable";
-	case 504:
-		return "Gateway Timeout";
-	default:
-		return "Internal Server Error";
-	}
+	static const struct own_status	tab[] = {
+		{ 400, "Bad Request", &stats.rejected_400 },
+		{ 404, "Not Found", &stats.rejected_404 },
+		{ 502, "Bad Gateway", &stats.backend_502 },
+		{ 503, "Service Unavailable", &stats.backend_503 },
+		{ 504, "Gateway Timeout", &stats.backend_504 },
+		{ 500, "Internal Server Error", &stats.errors_500 },
+	};
+	size_t				i;
+
+	for (i = 0; i + 1 < sizeof(tab) / sizeof(tab[0]); i++)
+		if (tab[i].status == status)
+			break;
+	return &tab[i];
 }
 
 /* Reads the rest of the request body and drops it (keeps kept-alive fronts clean). */
@@ -78,34 +85,15 @@ drain_body(struct front *f, FCGX_Request *req)
 static void
 answer(struct front *f, FCGX_Request *req, int status)
 {
-	const char	*text = status_text(status);
-	char		 buf[160];
-	int		 len;
+	const struct own_status	*st = own_status(status);
+	char			 buf[160];
+	int			 len;
 
-	switch (status) {
-	case 400:
-		STATS_INC(stats.rejected_400);
-		break;
-	case 404:
-		STATS_INC(stats.rejected_404);
-		break;
-	case 502:
-		STATS_INC(stats.backend_502);
-		break;
-	case 503:
-		STATS_INC(stats.backend_503);
-		break;
-	case 504:
-		STATS_INC(stats.backend_504);
-		break;
-	default:
-		STATS_INC(stats.errors_500);
-		status = 500;
-		break;
-	}
+	STATS_INC(*st->count);
 	drain_body(f, req);
 	len = snprintf(buf, sizeof(buf), "Status: %d %s\r\n"
-	    "Content-Type: text/plain\r\n\r\n%s\n", status, text, text);
+	    "Content-Type: text/plain\r\n\r\n%s\n", st->status, st->text,
+	    st->text);
 	if (len > 0 && (size_t)len < sizeof(buf))
 		FCGX_PutStr(buf, len, req->out);
 }
@@ -298,15 +286,17 @@ front_serve(struct front *f, const struct config *cfg, unsigned gen,
     FCGX_Request *req)
 {
 	struct timespec	t0, t1;
-	long long	us;
+	long long	us = 0;
+	int		timed;
 
 	STATS_INC(stats.requests);
 	atomic_fetch_add_explicit(&stats.in_flight, 1, memory_order_relaxed);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	timed = clock_gettime(CLOCK_MONOTONIC, &t0) == 0;
 	serve(f, cfg, gen, req);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	us = (long long)(t1.tv_sec - t0.tv_sec) * 1000000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000;
+	/* without a clock the request counts in the lowest bucket */
+	if (timed && clock_gettime(CLOCK_MONOTONIC, &t1) == 0)
+		us = (long long)(t1.tv_sec - t0.tv_sec) * 1000000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000;
 	stats_latency(us > 0 ? (unsigned long long)us : 0);
 	atomic_fetch_sub_explicit(&stats.in_flight, 1, memory_order_relaxed);
 }

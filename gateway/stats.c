@@ -59,89 +59,125 @@ stats_latency(unsigned long long us)
 	atomic_fetch_add_explicit(&stats.lat_sum_us, us, memory_order_relaxed);
 }
 
+/* Appends the HELP and TYPE lines of the metric name. */
+static void
+head(struct out *o, const char *name, const char *help, const char *type)
+{
+	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Appends a counter without labels: its HELP and TYPE lines and value. */
+static void
+counter(struct out *o, const char *name, const char *help, unsigned long v)
+{
+	head(o, name, help, "counter");
+	put(o, "%s %lu\n", name, v);
+}
+
+/* Appends a gauge without labels: its HELP and TYPE lines and value. */
+static void
+gauge(struct out *o, const char *name, const char *help, long v)
+{
+	head(o, name, help, "gauge");
+	put(o, "%s %ld\n", name, v);
+}
+
+/* Appends the responses by origin and status. */
+static void
+responses(struct out *o)
+{
+	static const struct {
+		const char	*code;
+		atomic_ulong	*c;
+	} gw[] = {
+		{ "400", &stats.rejected_400 },
+		{ "404", &stats.rejected_404 },
+		{ "500", &stats.errors_500 },
+		{ "502", &stats.backend_502 },
+		{ "503", &stats.backend_503 },
+		{ "504", &stats.backend_504 },
+	};
+	size_t	i;
+
+	head(o, "xff_gateway_responses_total",
+	    "Responses by origin and status.", "counter");
+	put(o, "xff_gateway_responses_total{origin=\"backend\"} %lu\n",
+	    get(&stats.relayed));
+	for (i = 0; i < sizeof(gw) / sizeof(gw[0]); i++)
+		put(o, "xff_gateway_responses_total{origin=\"gateway\","
+		    "code=\"%s\"} %lu\n", gw[i].code, get(gw[i].c));
+}
+
+/* Appends a counter of the correction events c, labelled by event name. */
+static void
+by_event(struct out *o, const char *name, const char *help,
+    const char *label, atomic_ulong *c)
+{
+	int	e;
+
+	head(o, name, help, "counter");
+	for (e = EV_UNTRUSTED_PEER; e < STATS_NEVENTS; e++)
+		put(o, "%s{%s=\"%s\"} %lu\n", name, label,
+		    event_name((enum xff_event)e), get(&c[e]));
+}
+
+/* Appends the latency histogram. */
+static void
+latency(struct out *o)
+{
+	unsigned long	cum;
+	size_t		i;
+
+	head(o, "xff_gateway_request_duration_seconds",
+	    "Time from the request's params to its end.", "histogram");
+	for (i = 0, cum = 0; i <= STATS_NBUCKETS; i++) {
+		cum += get(&stats.lat_bucket[i]);
+		if (i < STATS_NBUCKETS)
+			put(o, "xff_gateway_request_duration_seconds_bucket"
+			    "{le=\"%g\"} %lu\n", bucket_us[i] / 1e6, cum);
+		else
+			put(o, "xff_gateway_request_duration_seconds_bucket"
+			    "{le=\"+Inf\"} %lu\n", cum);
+	}
+	put(o, "xff_gateway_request_duration_seconds_sum %.6f\n"
+	    "xff_gateway_request_duration_seconds_count %lu\n",
+	    (double)atomic_load_explicit(&stats.lat_sum_us,
+	    memory_order_relaxed) / 1e6, cum);
+}
+
 /* Formats all counters; see stats.h. */
 size_t
 stats_format(char *buf, size_t cap)
 {
 	struct out	o = { buf, cap, 0 };
-	unsigned long	cum;
-	size_t		i;
-	int		e;
 
 	if (cap == 0)
 		return 0;
 	buf[0] = '\0';
-	put(&o, "# HELP xff_gateway_requests_total Requests accepted.\n"
-	    "# TYPE xff_gateway_requests_total counter\n"
-	    "xff_gateway_requests_total %lu\n", get(&stats.requests));
-	put(&o, "# HELP xff_gateway_requests_in_flight Requests being "
-	    "served.\n# TYPE xff_gateway_requests_in_flight gauge\n"
-	    "xff_gateway_requests_in_flight %ld\n",
+	counter(&o, "xff_gateway_requests_total", "Requests accepted.",
+	    get(&stats.requests));
+	gauge(&o, "xff_gateway_requests_in_flight", "Requests being served.",
 	    atomic_load(&stats.in_flight));
-	put(&o, "# HELP xff_gateway_workers Worker threads.\n"
-	    "# TYPE xff_gateway_workers gauge\nxff_gateway_workers %d\n",
+	gauge(&o, "xff_gateway_workers", "Worker threads.",
 	    atomic_load(&stats.workers));
-	put(&o, "# HELP xff_gateway_responses_total Responses by origin and "
-	    "status.\n# TYPE xff_gateway_responses_total counter\n");
-	put(&o, "xff_gateway_responses_total{origin=\"backend\"} %lu\n",
-	    get(&stats.relayed));
-	put(&o, "xff_gateway_responses_total{origin=\"gateway\",code=\"400\"} "
-	    "%lu\n", get(&stats.rejected_400));
-	put(&o, "xff_gateway_responses_total{origin=\"gateway\",code=\"404\"} "
-	    "%lu\n", get(&stats.rejected_404));
-	put(&o, "xff_gateway_responses_total{origin=\"gateway\",code=\"500\"} "
-	    "%lu\n", get(&stats.errors_500));
-	put(&o, "xff_gateway_responses_total{origin=\"gateway\",code=\"502\"} "
-	    "%lu\n", get(&stats.backend_502));
-	put(&o, "xff_gateway_responses_total{origin=\"gateway\",code=\"503\"} "
-	    "%lu\n", get(&stats.backend_503));
-	put(&o, "xff_gateway_responses_total{origin=\"gateway\",code=\"504\"} "
-	    "%lu\n", get(&stats.backend_504));
-	put(&o, "# HELP xff_gateway_responses_cut_total Backend responses "
-	    "cut after output was relayed.\n"
-	    "# TYPE xff_gateway_responses_cut_total counter\n"
-	    "xff_gateway_responses_cut_total %lu\n", get(&stats.backend_cut));
-	put(&o, "# HELP xff_gateway_backend_connections_total Backend "
-	    "connections opened.\n"
-	    "# TYPE xff_gateway_backend_connections_total counter\n"
-	    "xff_gateway_backend_connections_total %lu\n",
-	    get(&stats.backend_connects));
-	put(&o, "# HELP xff_gateway_backend_reused_total Requests sent on a "
-	    "kept backend connection.\n"
-	    "# TYPE xff_gateway_backend_reused_total counter\n"
-	    "xff_gateway_backend_reused_total %lu\n",
+	responses(&o);
+	counter(&o, "xff_gateway_responses_cut_total",
+	    "Backend responses cut after output was relayed.",
+	    get(&stats.backend_cut));
+	counter(&o, "xff_gateway_backend_connections_total",
+	    "Backend connections opened.", get(&stats.backend_connects));
+	counter(&o, "xff_gateway_backend_reused_total",
+	    "Requests sent on a kept backend connection.",
 	    get(&stats.backend_reused));
-	put(&o, "# HELP xff_gateway_events_total Correction events (SPEC 3.5)."
-	    "\n# TYPE xff_gateway_events_total counter\n");
-	for (e = EV_UNTRUSTED_PEER; e < STATS_NEVENTS; e++)
-		put(&o, "xff_gateway_events_total{event=\"%s\"} %lu\n",
-		    event_name((enum xff_event)e), get(&stats.events[e]));
-	put(&o, "# HELP xff_gateway_rejections_total Requests the gateway "
-	    "answered 400 or 404, by reason.\n"
-	    "# TYPE xff_gateway_rejections_total counter\n");
-	for (e = EV_UNTRUSTED_PEER; e < STATS_NEVENTS; e++)
-		put(&o, "xff_gateway_rejections_total{reason=\"%s\"} %lu\n",
-		    event_name((enum xff_event)e), get(&stats.rejections[e]));
-	put(&o, "# HELP xff_gateway_request_duration_seconds Time from the "
-	    "request's params to its end.\n"
-	    "# TYPE xff_gateway_request_duration_seconds histogram\n");
-	for (i = 0, cum = 0; i <= STATS_NBUCKETS; i++) {
-		cum += get(&stats.lat_bucket[i]);
-		if (i < STATS_NBUCKETS)
-			put(&o, "xff_gateway_request_duration_seconds_bucket"
-			    "{le=\"%g\"} %lu\n", bucket_us[i] / 1e6, cum);
-		else
-			put(&o, "xff_gateway_request_duration_seconds_bucket"
-			    "{le=\"+Inf\"} %lu\n", cum);
-	}
-	put(&o, "xff_gateway_request_duration_seconds_sum %.6f\n"
-	    "xff_gateway_request_duration_seconds_count %lu\n",
-	    (double)atomic_load_explicit(&stats.lat_sum_us,
-	    memory_order_relaxed) / 1e6, cum);
-	put(&o, "# HELP xff_gateway_config_reloads_total Configuration "
-	    "reloads (SIGHUP).\n"
-	    "# TYPE xff_gateway_config_reloads_total counter\n"
-	    "xff_gateway_config_reloads_total{result=\"ok\"} %lu\n"
+	by_event(&o, "xff_gateway_events_total",
+	    "Correction events (SPEC 3.5).", "event", stats.events);
+	by_event(&o, "xff_gateway_rejections_total",
+	    "Requests the gateway answered 400 or 404, by reason.", "reason",
+	    stats.rejections);
+	latency(&o);
+	head(&o, "xff_gateway_config_reloads_total",
+	    "Configuration reloads (SIGHUP).", "counter");
+	put(&o, "xff_gateway_config_reloads_total{result=\"ok\"} %lu\n"
 	    "xff_gateway_config_reloads_total{result=\"failed\"} %lu\n",
 	    get(&stats.reloads_ok), get(&stats.reloads_failed));
 	return o.len;

@@ -112,12 +112,8 @@ arena_reset(struct arena *a)
 void
 arena_free(struct arena *a)
 {
-	struct arena_chunk	*c, *next;
-
-	for (c = a->head; c != NULL; c = next) {
-		next = c->next;
-		free(c);
-	}
+	arena_reset(a);
+	free(a->head);
 	a->head = NULL;
 	a->used = 0;
 	a->total = 0;

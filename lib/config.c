@@ -137,16 +137,6 @@ isblankish(char c)
 	    c == '\v' || c == '\f';
 }
 
-/* Returns 1 for a character of an HTTP token (RFC 9110 tchar). */
-static int
-istchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* Escapes the first SHOW_MAX bytes of s for a terminal into e (ESC_CAP). */
 static const char *
 esc(const char *s, char *e)
@@ -497,7 +487,7 @@ parse_strip(struct load *l, const char *val, char ***outv, size_t *outn)
 
 	while ((t = nextfield(val, &pos, LIST_SEPS)).p != NULL) {
 		for (i = 0; i < t.len; i++)
-			if (!istchar((unsigned char)t.p[i]))
+			if (!xstr_istchar((unsigned char)t.p[i]))
 				break;
 		if (i < t.len) {
 			saykey(l, 1, "rules", "strip_headers", "\"%s\" is not "

@@ -19,27 +19,6 @@ xlist_take(struct xlist *l, const char *p, size_t len)
 	l->n++;
 }
 
-/* Splits on plain commas, from the right. */
-void
-xlist_parse(struct xstr v, struct xlist *l)
-{
-	size_t	i, end;
-
-	l->n = 0;
-	l->nkept = 0;
-	l->leftmost = XSTR_NULL;
-	if (v.p == NULL)
-		return;
-	end = v.len;
-	for (i = v.len; i > 0; i--) {
-		if (v.p[i - 1] != ',')
-			continue;
-		xlist_take(l, v.p + i, end - i);
-		end = i - 1;
-	}
-	xlist_take(l, v.p, end);
-}
-
 /* Returns 1 when the quote at v[i] is escaped by an odd run of '\'. */
 static int
 quote_escaped(struct xstr v, size_t i)
@@ -53,9 +32,12 @@ quote_escaped(struct xstr v, size_t i)
 	return n % 2 == 1;
 }
 
-/* Splits on commas outside quoted strings, from the right. */
-void
-fwd_split(struct xstr v, struct xlist *l)
+/*
+ * Splits on commas from the right; with quotes 1, a comma inside a quoted
+ * string does not split.
+ */
+static void
+split(struct xstr v, struct xlist *l, int quotes)
 {
 	size_t	i, end;
 	int	inq = 0;
@@ -67,7 +49,7 @@ fwd_split(struct xstr v, struct xlist *l)
 		return;
 	end = v.len;
 	for (i = v.len; i > 0; i--) {
-		if (v.p[i - 1] == '"') {
+		if (quotes && v.p[i - 1] == '"') {
 			if (!inq)
 				inq = 1;
 			else if (!quote_escaped(v, i - 1))
@@ -82,14 +64,18 @@ fwd_split(struct xstr v, struct xlist *l)
 	xlist_take(l, v.p, end);
 }
 
-/* Returns 1 for an RFC 9110 token character. */
-static int
-is_tchar(unsigned char c)
+/* Splits on plain commas, from the right. */
+void
+xlist_parse(struct xstr v, struct xlist *l)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	split(v, l, 0);
+}
+
+/* Splits on commas outside quoted strings, from the right. */
+void
+fwd_split(struct xstr v, struct xlist *l)
+{
+	split(v, l, 1);
 }
 
 /* Returns 1 for a byte allowed inside a quoted string (qdtext or escaped). */
@@ -210,7 +196,7 @@ read_pair(struct xstr s, size_t *pos, struct fwd_elem *e, struct seen *sn,
 	size_t		 start = *pos, i = *pos;
 	int		 rc;
 
-	while (i < s.len && is_tchar((unsigned char)s.p[i]))
+	while (i < s.len && xstr_istchar((unsigned char)s.p[i]))
 		i++;
 	if (i == start || i >= s.len || s.p[i] != '=')
 		return 0;
@@ -222,7 +208,7 @@ read_pair(struct xstr s, size_t *pos, struct fwd_elem *e, struct seen *sn,
 			return rc;
 	} else {
 		val.p = s.p + i;
-		while (i < s.len && is_tchar((unsigned char)s.p[i]))
+		while (i < s.len && xstr_istchar((unsigned char)s.p[i]))
 			i++;
 		val.len = (size_t)(s.p + i - val.p);
 		if (val.len == 0)

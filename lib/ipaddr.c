@@ -9,19 +9,6 @@
 
 #define NOGAP	9		/* no "::" seen (a group index never reached) */
 
-/* Returns the value of the hex digit c, or -1. */
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Returns 1 when c is an ASCII decimal digit. */
 static int
 isdec(char c)
@@ -73,7 +60,8 @@ hexgroup(const char *p, size_t len, size_t *i, unsigned *v)
 	int	h;
 
 	*v = 0;
-	while (*i < len && nd < 5 && (h = hexval((unsigned char)p[*i])) >= 0) {
+	while (*i < len && nd < 5 &&
+	    (h = xstr_hexval((unsigned char)p[*i])) >= 0) {
 		*v = (*v << 4) | (unsigned)h;
 		nd++;
 		(*i)++;
@@ -204,19 +192,9 @@ ip_parse(struct xstr s, struct ip *ip)
 static int
 zone_ok(const char *p, size_t len)
 {
-	size_t	i;
-	char	c;
+	struct xstr	z = { p, len };
 
-	if (len == 0)
-		return 0;
-	for (i = 0; i < len; i++) {
-		c = p[i];
-		if (!(isdec(c) || (c >= 'a' && c <= 'z') ||
-		    (c >= 'A' && c <= 'Z') || c == '.' || c == '_' ||
-		    c == '~' || c == '-'))
-			return 0;
-	}
-	return 1;
+	return xstr_wordset(z, "._~-");
 }
 
 /*

@@ -13,19 +13,6 @@ struct cursor {
 	int		 decode;
 };
 
-/* Returns the value of the hex digit c, or -1. */
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Reads the next (decoded) byte into *c.  Returns 1 for a byte, 0 at the
  * end, -1 for a bad escape or a NUL byte.
@@ -41,8 +28,8 @@ next_byte(struct cursor *cur, unsigned char *c)
 	if (*c == '%' && cur->decode) {
 		if (cur->len - cur->i < 2)
 			return -1;
-		hi = hexval((unsigned char)cur->p[cur->i]);
-		lo = hexval((unsigned char)cur->p[cur->i + 1]);
+		hi = xstr_hexval((unsigned char)cur->p[cur->i]);
+		lo = xstr_hexval((unsigned char)cur->p[cur->i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		cur->i += 2;

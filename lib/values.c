@@ -21,18 +21,9 @@ value_proto(struct xstr s)
 static int
 regname_ok(const char *p, size_t len)
 {
-	size_t	i;
-	char	c;
+	struct xstr	h = { p, len };
 
-	if (len == 0)
-		return 0;
-	for (i = 0; i < len; i++) {
-		c = p[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-		    (c >= 'A' && c <= 'Z') || c == '-' || c == '.'))
-			return 0;
-	}
-	return 1;
+	return xstr_wordset(h, "-.");
 }
 
 /* Returns 1 when p[0..len) is IPv6 text (no zone) in brackets. */

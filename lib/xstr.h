@@ -38,6 +38,51 @@ xstr_eqc(struct xstr a, const char *s)
 	return a.len == n && (n == 0 || memcmp(a.p, s, n) == 0);
 }
 
+/* Returns the value of the ASCII hex digit c, or -1. */
+static inline int
+xstr_hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Returns 1 when a is non-empty and every byte is an ASCII letter, an
+ * ASCII digit or one of the bytes of the NUL-terminated extra.
+ */
+static inline int
+xstr_wordset(struct xstr a, const char *extra)
+{
+	size_t		i;
+	unsigned char	c;
+
+	if (a.len == 0)
+		return 0;
+	for (i = 0; i < a.len; i++) {
+		c = (unsigned char)a.p[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') ||
+		    (c != '\0' && strchr(extra, c) != NULL)))
+			return 0;
+	}
+	return 1;
+}
+
+/* Returns 1 for a character of an HTTP token (RFC 9110 tchar). */
+static inline int
+xstr_istchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
 /* Returns 1 when a equals s ignoring ASCII case. */
 int	xstr_caseeqc(struct xstr a, const char *s);
 

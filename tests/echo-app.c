@@ -53,6 +53,21 @@ struct opts {
 	int		 has_size;
 };
 
+/*
+ * Copies the number s[0..len) into buf (cap bytes) as a C string.
+ * Returns 0, or -1 when it is empty, too long or does not start with a
+ * decimal digit.
+ */
+static int
+numtext(const char *s, size_t len, char *buf, size_t cap)
+{
+	if (len == 0 || len >= cap)
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return buf[0] >= '0' && buf[0] <= '9' ? 0 : -1;
+}
+
 /* Parses an unsigned decimal; returns 0 and sets *out, or -1. */
 static int
 parse_ulong(const char *s, size_t len, unsigned long *out)
@@ -60,11 +75,7 @@ parse_ulong(const char *s, size_t len, unsigned long *out)
 	char		buf[32], *end;
 	unsigned long	v;
 
-	if (len == 0 || len >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (buf[0] < '0' || buf[0] > '9')
+	if (numtext(s, len, buf, sizeof(buf)) == -1)
 		return -1;
 	errno = 0;
 	v = strtoul(buf, &end, 10);
@@ -81,11 +92,7 @@ parse_secs(const char *s, size_t len, double *out)
 	char	buf[32], *end;
 	double	v;
 
-	if (len == 0 || len >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (buf[0] < '0' || buf[0] > '9')
+	if (numtext(s, len, buf, sizeof(buf)) == -1)
 		return -1;
 	errno = 0;
 	v = strtod(buf, &end);

@@ -25,17 +25,19 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SRCDIR = os.environ.get("abs_top_srcdir") or os.path.dirname(os.path.dirname(HERE))
-BUILDDIR = os.environ.get("abs_top_builddir") or SRCDIR
-XFF_CGI = os.path.join(BUILDDIR, "cgi", "xff-cgi")
+sys.dont_write_bytecode = True     # the source tree may be read-only
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                os.pardir, "integration"))
+import harness as H  # noqa: E402
+from harness import can_connect, free_port  # noqa: E402
+
+XFF_CGI = os.path.join(H.BUILDDIR, "cgi", "xff-cgi")
 SEARCH = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
 
 PAIRS = int(os.environ.get("BENCH_PAIRS", "8"))
@@ -74,28 +76,6 @@ def program(name):
     if not p:
         die("program not found: %s" % name)
     return p
-
-
-def free_port():
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
-
-
-def can_connect(addr):
-    s = socket.socket(socket.AF_INET if isinstance(addr, tuple)
-                      else socket.AF_UNIX)
-    s.settimeout(1.0)
-    try:
-        s.connect(addr)
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
 
 
 def children(pid):

@@ -102,6 +102,19 @@ def drop_to():
     return {"user": "nobody", "group": grp.getgrgid(pw.pw_gid).gr_name}
 
 
+def ini_text(sections):
+    """INI text from (section name, {key: value}) pairs, in order; a key
+    whose value is None is left out."""
+    out = []
+    for name, sect in sections:
+        out.append("[%s]" % name)
+        for k, v in sect.items():
+            if v is not None:
+                out.append("%s = %s" % (k, v))
+        out.append("")
+    return "\n".join(out)
+
+
 def scenarios():
     """A list of scenarios and the decorator that appends to it."""
     tests = []
@@ -316,22 +329,35 @@ def fcgi_request(sock, params, stdin=b"", timeout=REQUEST_TIMEOUT):
         out.append(_fcgi_record(5, stdin[i:i + 32768]))
     out.append(_fcgi_record(5, b""))
     ans = FcgiAnswer()
+    data, ans.timed_out = fcgi_exchange(sock, b"".join(out), timeout)
+    return parse_answer(data, ans)
+
+
+def fcgi_exchange(sock, raw, timeout, tolerant=False):
+    """Sends the bytes raw on a new connection to the Unix socket sock and
+    reads until the peer closes it or timeout seconds pass between two
+    reads.  Returns (the bytes read, True when the time ran out).  With
+    tolerant, a socket error ends the exchange like a close does."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
     data = b""
+    timed_out = False
     try:
         s.connect(sock)
-        s.sendall(b"".join(out))
+        s.sendall(raw)
         while True:
             d = s.recv(65536)
             if not d:
                 break
             data += d
     except socket.timeout:
-        ans.timed_out = True
+        timed_out = True
+    except OSError:
+        if not tolerant:
+            raise
     finally:
         s.close()
-    return parse_answer(data, ans)
+    return data, timed_out
 
 
 def parse_answer(data, ans=None):
@@ -690,22 +716,34 @@ class Env:
             app = valgrind_argv(base + ".valgrind.log") + app
         return out + ["--"] + app
 
-    def gateway(self, ini_text, name="gateway"):
-        """The gateway under spawn-fcgi (the etc/ example command line).
-        spawn-fcgi binds the socket before the gateway runs, so readiness
-        is a FastCGI answer from the gateway itself (FCGI_GET_VALUES)."""
+    def gateway(self, ini_text, name="gateway", prefix=(),
+                error=HarnessError):
+        """The gateway under spawn-fcgi (the etc/ example command line),
+        with an optional command prefix (prlimit).  spawn-fcgi binds the
+        socket before the gateway runs, so readiness is a FastCGI answer
+        from the gateway itself (FCGI_GET_VALUES)."""
+        return self.fcgi_app(
+            name, ini_text,
+            lambda sock, ini: list(prefix) + self.spawn_command(sock, ini),
+            error)
+
+    def fcgi_app(self, name, ini_text, command, error=HarnessError):
+        """Starts command(socket path, INI path) with ini_text written to
+        the INI; ready when a FastCGI answer (FCGI_GET_VALUES) comes on
+        the socket.  error (an exception class) when the process exits
+        first or WAIT seconds pass.  The Proc gets .sock and .ini."""
         sock = self.path(name + ".sock")
         ini = self.write(name + ".ini", ini_text)
-        p = self.start(name, self.spawn_command(sock, ini))
+        p = self.start(name, command(sock, ini))
         deadline = time.monotonic() + WAIT
         while not fcgi_get_values(sock):
             if not p.alive():
-                raise HarnessError("%s exited with status %s; log:\n%s" % (
+                raise error("%s exited with status %s; log:\n%s" % (
                     name, p.popen.returncode, p.log_text()[-3000:]))
             if time.monotonic() > deadline:
-                raise HarnessError("%s: no FastCGI answer on %s after %.0f s;"
-                                   " log:\n%s" % (name, sock, WAIT,
-                                                  p.log_text()[-3000:]))
+                raise error("%s: no FastCGI answer on %s after %.0f s;"
+                            " log:\n%s" % (name, sock, WAIT,
+                                           p.log_text()[-3000:]))
             time.sleep(0.05)
         p.sock = sock
         p.ini = ini

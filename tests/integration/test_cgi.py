@@ -19,26 +19,26 @@ end; exits 1 on any failure.  Every process started here is stopped by
 its PID, whatever happens; every wait has a timeout.
 """
 import hashlib
-import http.client
 import json
 import os
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SRCDIR = os.environ.get("abs_top_srcdir") or os.path.dirname(os.path.dirname(HERE))
-BUILDDIR = os.environ.get("abs_top_builddir") or SRCDIR
-XFF_CGI = os.path.join(BUILDDIR, "cgi", "xff-cgi")
+sys.dont_write_bytecode = True     # the source tree may be read-only
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as H  # noqa: E402
+from harness import Failure, can_connect, check, find_program  # noqa: E402
+from harness import free_port  # noqa: E402
+
+XFF_CGI = os.path.join(H.BUILDDIR, "cgi", "xff-cgi")
 
 WAIT = 30.0
 TIMEOUT = 60.0
-SEARCH = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
 
 # ----------------------------------------------------------------- files
 
@@ -77,37 +77,9 @@ CASE_CONFIGS = ["d1", "d2", "fwd", "strict", "stealth", "trusted",
                 "untrusted", "bad", "missing"]
 
 
-class Failure(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failure(what)
-
-
-def find_program(name):
-    found = shutil.which(name, path=SEARCH)
-    if not found:
-        raise Failure("program not found: %s" % name)
-    return found
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
-
-
 def read_text(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
+    """All of the file path as text ("" when it cannot be read)."""
+    return H.read_text(path, limit=-1)
 
 
 def write(path, text, mode=0o644):
@@ -220,19 +192,6 @@ def wait_for(p, probe, what):
             return
         time.sleep(0.05)
     raise Failure("%s did not come up within %.0f s" % (what, WAIT))
-
-
-def can_connect(addr):
-    fam = socket.AF_INET if isinstance(addr, tuple) else socket.AF_UNIX
-    s = socket.socket(fam, socket.SOCK_STREAM)
-    s.settimeout(1.0)
-    try:
-        s.connect(addr)
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
 
 
 # ----------------------------------------------------------------- hosts
@@ -350,12 +309,7 @@ cgi.assign = (".py" => "", ".sh" => "")
 
 # ----------------------------------------------------------------- requests
 
-class Resp:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.body = body
-
+class Resp(H.Response):
     def env(self):
         """The script's environment as a dict, and the list of names."""
         try:
@@ -374,20 +328,8 @@ class Resp:
 
 
 def request(port, path, headers=(), method="GET", body=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
-    try:
-        c.putrequest(method, path, skip_accept_encoding=True)
-        for k, v in headers:
-            c.putheader(k, v)
-        if body is not None:
-            c.putheader("Content-Length", str(len(body)))
-        c.endheaders()
-        if body is not None:
-            c.send(body)
-        r = c.getresponse()
-        return Resp(r.status, r.getheaders(), r.read())
-    finally:
-        c.close()
+    return H.request(port, path, headers, method, body, timeout=TIMEOUT,
+                     response=Resp)
 
 
 # ----------------------------------------------------------------- tests

@@ -18,39 +18,16 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
+from harness import Failure, check, eq, wait_for  # noqa: E402
 
 BACKENDS = ("echo", "php", "wsgi")
 
 # Started as root, the gateway wants an unprivileged user to drop to.
-DROP_TO = {}
-if os.geteuid() == 0:
-    import grp
-    import pwd
-    try:
-        pwd.getpwnam("nobody")
-        DROP_TO = {"user": "nobody",
-                   "group": grp.getgrgid(pwd.getpwnam("nobody").pw_gid).gr_name}
-    except KeyError:
-        pass
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, what, *detail):
-    if not cond:
-        raise Failure(what + "".join("\n    " + str(d) for d in detail))
-
-
-def eq(got, want, what):
-    if got != want:
-        raise Failure("%s: expected %r, got %r" % (what, want, got))
+DROP_TO = H.drop_to()
 
 
 # ------------------------------------------------------------ configuration
@@ -63,14 +40,8 @@ def ini(backend, gateway=None, trust=None, rules=None, level="info"):
     g.update(gateway or {})
     t = {"x_for": 1, "x_proto": 1, "x_host": 0, "x_port": 0, "x_prefix": 0}
     t.update(trust or {})
-    out = []
-    for name, sect in (("gateway", g), ("trust", t), ("rules", rules or {}),
-                       ("log", {"level": level, "target": "stderr"})):
-        out.append("[%s]" % name)
-        for k, v in sect.items():
-            out.append("%s = %s" % (k, v))
-        out.append("")
-    return "\n".join(out)
+    return H.ini_text((("gateway", g), ("trust", t), ("rules", rules or {}),
+                       ("log", {"level": level, "target": "stderr"})))
 
 
 WSGI_PARAMS_NOTE = """\
@@ -251,12 +222,7 @@ class Suite:
         self.env.close()
 
 
-TESTS = []
-
-
-def scenario(fn):
-    TESTS.append(fn)
-    return fn
+TESTS, scenario = H.scenarios()
 
 
 PEER = "127.0.0.1"     # nginx's REMOTE_ADDR in every test
@@ -873,15 +839,6 @@ def more_clients_than_workers(s):
 
 # ------------------------------------------------------------ signals
 
-def wait_for(cond, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return cond()
-
-
 @scenario
 def sighup_reload(s):
     backend = s.backend("echo")
@@ -893,14 +850,15 @@ def sighup_reload(s):
         with open(gw.ini, "w") as f:
             f.write(ini(backend, rules={"strict": "yes"}))
         os.kill(gw.pid, signal.SIGHUP)
-        check(wait_for(lambda: st.get("echo", "/h", two).status == 400),
+        check(wait_for(lambda: st.get("echo", "/h", two).status == 400,
+                       step=0.1),
               "strict in force after SIGHUP", gw.log_text()[-1500:])
         check(gw.alive(), "gateway alive after reload")
         # A bad file: reported, the old configuration stays.
         with open(gw.ini, "w") as f:
             f.write(ini(backend, rules={"strcit": "no"}))
         os.kill(gw.pid, signal.SIGHUP)
-        check(wait_for(lambda: "strcit" in gw.log_text()),
+        check(wait_for(lambda: "strcit" in gw.log_text(), step=0.1),
               "the log names the bad key", gw.log_text()[-1500:])
         check(gw.alive(), "gateway alive after a bad reload")
         rejected(st.get("echo", "/h", two), 400, "strict still in force")
@@ -947,38 +905,7 @@ def sigterm_drains(s):
 # ------------------------------------------------------------ main
 
 def main(argv):
-    names = set(argv[1:])
-    selected = [t for t in TESTS if not names or t.__name__ in names]
-    unknown = names - set(t.__name__ for t in TESTS)
-    if unknown:
-        print("unknown scenario: %s" % ", ".join(sorted(unknown)))
-        return 2
-    for prog in (H.GATEWAY, H.ECHO_APP):
-        if not os.access(prog, os.X_OK):
-            print("FAIL setup: %s not built" % prog)
-            return 1
-    passed = failed = 0
-    suite = Suite()
-    try:
-        for t in selected:
-            t0 = time.monotonic()
-            try:
-                t(suite)
-            except Failure as e:
-                failed += 1
-                print("FAIL %s\n    %s" % (t.__name__, e))
-            except Exception:
-                failed += 1
-                print("FAIL %s (error)\n    %s" % (
-                    t.__name__, traceback.format_exc().replace("\n", "\n    ")))
-            else:
-                passed += 1
-                print("ok %s (%.1f s)" % (t.__name__, time.monotonic() - t0))
-            sys.stdout.flush()
-    finally:
-        suite.close()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return H.run_scenarios(argv, TESTS, Suite)
 
 
 if __name__ == "__main__":

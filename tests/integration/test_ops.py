@@ -61,11 +61,11 @@ import stat
 import subprocess
 import sys
 import time
-import traceback
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
+from harness import Failure, Skip, check, eq, wait_for  # noqa: E402
 
 SERVICE_UNIT = os.path.join(H.SRCDIR, "etc", "xff-gateway.service")
 SOCKET_UNIT = os.path.join(H.SRCDIR, "etc", "xff-gateway.socket")
@@ -74,34 +74,7 @@ DEVLOG = "/dev/log"
 
 # Started as root, the gateway wants an unprivileged user to drop to (the
 # unit's DynamicUser= starts it unprivileged in the first place).
-DROP_TO = {}
-if os.geteuid() == 0:
-    import grp
-    import pwd
-    try:
-        _pw = pwd.getpwnam("nobody")
-        DROP_TO = {"user": "nobody",
-                   "group": grp.getgrgid(_pw.pw_gid).gr_name}
-    except KeyError:
-        pass
-
-
-class Failure(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, what, *detail):
-    if not cond:
-        raise Failure(what + "".join("\n    " + str(d) for d in detail))
-
-
-def eq(got, want, what):
-    if got != want:
-        raise Failure("%s: expected %r, got %r" % (what, want, got))
+DROP_TO = H.drop_to()
 
 
 def ini(backend, log=None, rules=None):
@@ -110,23 +83,9 @@ def ini(backend, log=None, rules=None):
     g = {"backend": "unix:" + backend, "workers": 4, "connect_timeout": 2,
          "backend_timeout": 10}
     g.update(DROP_TO)
-    out = []
-    for name, sect in (("gateway", g), ("trust", {"x_for": 1, "x_proto": 1}),
+    return H.ini_text((("gateway", g), ("trust", {"x_for": 1, "x_proto": 1}),
                        ("rules", rules or {}),
-                       ("log", log or {"level": "info", "target": "stderr"})):
-        out.append("[%s]" % name)
-        out += ["%s = %s" % kv for kv in sect.items()]
-        out.append("")
-    return "\n".join(out)
-
-
-def wait_for(cond, timeout=5.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
+                       ("log", log or {"level": "info", "target": "stderr"})))
 
 
 def params_of(resp):
@@ -263,33 +222,17 @@ def activation_command(sock, ini_path, stdin_socket):
 
 
 def start_activated(env, name, backend, stdin_socket):
-    sock = env.path(name + ".sock")
-    path = env.write(name + ".ini", ini(backend))
-    p = env.start(name, activation_command(sock, path, stdin_socket))
     # systemd-socket-activate binds, then execs the gateway on the first
     # connection: readiness is a FastCGI answer from the gateway itself
-    deadline = time.monotonic() + H.WAIT
-    while not H.fcgi_get_values(sock):
-        if not p.alive():
-            raise Failure("%s exited with status %s; log:\n%s" % (
-                name, p.popen.returncode, p.log_text()[-3000:]))
-        if time.monotonic() > deadline:
-            raise Failure("%s: no FastCGI answer on %s; log:\n%s" % (
-                name, sock, p.log_text()[-3000:]))
-        time.sleep(0.05)
-    p.sock = sock
-    p.ini = path
-    return p
+    return env.fcgi_app(
+        name, ini(backend),
+        lambda sock, path: activation_command(sock, path, stdin_socket),
+        error=Failure)
 
 
 # ------------------------------------------------------------ scenarios
 
-TESTS = []
-
-
-def scenario(fn):
-    TESTS.append(fn)
-    return fn
+TESTS, scenario = H.scenarios()
 
 
 @scenario
@@ -305,7 +248,7 @@ def systemd_units_verify(env):
             check(os.path.exists(page), "%s: %s is not shipped" % (path, page))
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
-        raise Skip("systemd_units_verify: systemd-analyze not installed")
+        raise Skip("systemd-analyze not installed")
     d = env.path("units")
     os.makedirs(d, exist_ok=True)
     for src in (SOCKET_UNIT, SERVICE_UNIT):
@@ -407,7 +350,7 @@ class DevLog:
                 r = subprocess.run([unshare, "--mount", "--", "true"],
                                    capture_output=True, timeout=10)
                 if r.returncode != 0:
-                    raise Skip("syslog: /dev/log exists and unshare --mount "
+                    raise Skip("/dev/log exists and unshare --mount "
                                "is not permitted here (%s)" % r.stderr.decode(
                                    "utf-8", "replace").strip())
                 # unshare execs sh, sh execs the rest: the PID is kept
@@ -464,7 +407,7 @@ class DevLog:
 @scenario
 def syslog_target(env):
     if os.geteuid() != 0:
-        raise Skip("syslog: not root")
+        raise Skip("not root")
     echo, backend = env.echo_app("echo-syslog")
     devlog = DevLog(env)
     gw = ngx = None
@@ -1088,40 +1031,7 @@ def status_page_reload(env):
 # ------------------------------------------------------------ main
 
 def main(argv):
-    names = set(argv[1:])
-    selected = [t for t in TESTS if not names or t.__name__ in names]
-    unknown = names - set(t.__name__ for t in TESTS)
-    if unknown:
-        print("unknown scenario: %s" % ", ".join(sorted(unknown)))
-        return 2
-    for prog in (H.GATEWAY, H.ECHO_APP):
-        if not os.access(prog, os.X_OK):
-            print("FAIL setup: %s not built" % prog)
-            return 1
-    passed = failed = 0
-    env = H.Env("xffgw-ops")
-    try:
-        for t in selected:
-            t0 = time.monotonic()
-            try:
-                t(env)
-            except Skip as e:
-                print("skip %s" % e)
-            except Failure as e:
-                failed += 1
-                print("FAIL %s\n    %s" % (t.__name__, e))
-            except Exception:
-                failed += 1
-                print("FAIL %s (error)\n    %s" % (
-                    t.__name__, traceback.format_exc().replace("\n", "\n    ")))
-            else:
-                passed += 1
-                print("ok %s (%.1f s)" % (t.__name__, time.monotonic() - t0))
-            sys.stdout.flush()
-    finally:
-        env.close()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return H.run_scenarios(argv, TESTS, lambda: H.Env("xffgw-ops"))
 
 
 if __name__ == "__main__":

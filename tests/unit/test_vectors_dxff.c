@@ -46,11 +46,7 @@ dxff_run(const struct config *cfg, struct vrun *v, const char *path,
 {
 	struct vreq	 q = { .uri = path };
 
-	vec_init(v);
-	vec_add_req(v, &q);
-	if (xff != NULL)
-		vec_add_nv(v, "HTTP_X_FORWARDED_FOR", xff);
-	vec_exec(cfg, v);
+	vec_run_hdr(cfg, v, &q, "HTTP_X_FORWARDED_FOR", xff);
 }
 
 /* The peer's address and port reach the backend unchanged. */
@@ -702,10 +698,7 @@ peer9_run(const struct config *cfg, struct vrun *v, const char *xff)
 {
 	struct vreq	 q = { .peer = "127.0.0.9" };
 
-	vec_init(v);
-	vec_add_req(v, &q);
-	vec_add_nv(v, "HTTP_X_FORWARDED_FOR", xff);
-	vec_exec(cfg, v);
+	vec_run_hdr(cfg, v, &q, XFF, xff);
 }
 
 /* 30: TestRewriteRemote.rewrites_remote_addr: peer 127.0.0.9 -> 127.0.0.3. */

@@ -73,11 +73,7 @@ xff_run(const struct config *cfg, struct vrun *v, const char *peer,
 {
 	struct vreq	 q = { .peer = peer != NULL ? peer : REF_PEER };
 
-	vec_init(v);
-	vec_add_req(v, &q);
-	if (xff != NULL)
-		vec_add_nv(v, XFF, xff);
-	vec_exec(cfg, v);
+	vec_run_hdr(cfg, v, &q, XFF, xff);
 }
 
 /*
@@ -1046,10 +1042,8 @@ fwd_cfg(struct config *cfg, int strict)
 static void
 fwd_run(const struct config *cfg, struct vrun *v, const char *fwd)
 {
-	vec_init(v);
-	vec_add_req(v, &(struct vreq){ .peer = REF_PEER });
-	vec_add_nv(v, "HTTP_FORWARDED", fwd);
-	vec_exec(cfg, v);
+	vec_run_hdr(cfg, v, &(struct vreq){ .peer = REF_PEER },
+	    "HTTP_FORWARDED", fwd);
 }
 
 /*

@@ -236,6 +236,18 @@ vec_run(const struct config *cfg, struct vrun *v, const struct vreq *q)
 	vec_exec(cfg, v);
 }
 
+/* Runs q with one more param; see vectors.h. */
+void
+vec_run_hdr(const struct config *cfg, struct vrun *v, const struct vreq *q,
+    const char *name, const char *value)
+{
+	vec_init(v);
+	vec_add_req(v, q);
+	if (value != NULL)
+		vec_add_nv(v, name, value);
+	vec_exec(cfg, v);
+}
+
 /* Writes the events of v to the test output. */
 static void
 print_events(const struct vrun *v)

@@ -88,6 +88,9 @@ void	vec_add_req(struct vrun *v, const struct vreq *q);
 void	vec_exec(const struct config *cfg, struct vrun *v);
 /* vec_init, vec_add_req, vec_exec in one. */
 void	vec_run(const struct config *cfg, struct vrun *v, const struct vreq *q);
+/* vec_run with the param name=value after q's (none when value is NULL). */
+void	vec_run_hdr(const struct config *cfg, struct vrun *v,
+	    const struct vreq *q, const char *name, const char *value);
 
 void	vec_status_at(const char *file, int line, struct vrun *v, int status,
 	    enum xff_event reason);
