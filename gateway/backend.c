@@ -908,6 +908,8 @@ backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
 		log_failure(&r);
 		if (!r.relayed)
 			return r.status;
+		/* a refusal after output: the response is not whole */
+		return RELAY_ABORT;
 	} else {
 		FCGX_SetExitStatus((int)r.p.app_status, req->out);
 		if (cfg->keep_conn && r.complete && !r.trailing &&

@@ -289,7 +289,10 @@ enabled_nonblank(const struct work *w)
 	return 0;
 }
 
-/* Decides whether the request path matches an exempt pattern. */
+/*
+ * Decides whether the request path matches an exempt pattern: returns 1
+ * or 0, or -1 when out of memory.
+ */
 static int
 is_exempt(struct work *w)
 {
@@ -309,7 +312,7 @@ is_exempt(struct work *w)
 		pi = incoming(w, P_PATH_INFO);
 		if (sn.p != NULL || pi.p != NULL) {
 			if (concat(&w->r->arena, sn, NULL, pi, &path) == -1)
-				return 0;
+				return -1;
 		} else {
 			path = incoming(w, P_REQUEST_URI);
 			decode = cut = 1;
@@ -318,7 +321,7 @@ is_exempt(struct work *w)
 	if (path.p == NULL)
 		return 0;
 	if ((buf = arena_alloc(&w->r->arena, path.len + 1)) == NULL)
-		return 0;
+		return -1;
 	if ((len = path_normalise(path, decode, cut, buf, path.len + 1)) < 0)
 		return 0;
 	for (i = 0; i < c->nexempt; i++)
@@ -396,7 +399,8 @@ choose_xff(struct work *w, struct belief *b)
 		return;
 	b->xff_chosen = 1;
 	if (c->loose) {
-		b->xff_sel = b->xff->n - 1;
+		/* not used: loose mode leaves the header as it is */
+		b->xff_sel = b->xff->nkept - 1;
 		if (b->fwd_auth_for)
 			return;
 		b->client_text = b->xff->leftmost;
@@ -904,7 +908,8 @@ xff_correct(const struct config *cfg, const struct param *in, size_t nin,
 	r->depth = fwd_only ? cfg->forwarded : cfg->x_for;
 	hdrname = pk_name[fwd_only ? P_FORWARDED : P_XFF];
 	hdr = incoming(&w, fwd_only ? P_FORWARDED : P_XFF);
-	r->exempt = is_exempt(&w);
+	if ((r->exempt = is_exempt(&w)) == -1)
+		return -1;
 
 	if (!b.trusted) {
 		if ((b.untrusted_hdr = enabled_nonblank(&w)))
