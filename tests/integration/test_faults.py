@@ -770,6 +770,11 @@ def wrk_run(port, secs, path="/soak"):
         (errs.group(1) if errs else ""), out
 
 
+def asan_linked(pid):
+    """True when the process runs with AddressSanitizer's runtime."""
+    return "libasan" in H.read_text("/proc/%d/maps" % pid, limit=1 << 24)
+
+
 @scenario
 def soak_200k(s):
     """At least 200,000 keep-alive requests (wrk -t2 -c32 through nginx,
@@ -816,7 +821,14 @@ def soak_200k(s):
               "-> %s kB, fds %s -> %s" % (total, elapsed, total / elapsed,
                                           rss0, rss1, fd0, fd1))
         check(total >= 200000, "at least 200,000 requests (%d)" % total)
-        check(rss1 - rss0 <= 2048, "VmRSS growth <= 2 MB (%d kB)" % (rss1 - rss0))
+        if asan_linked(gw.pid):
+            # AddressSanitizer keeps freed memory in its quarantine (up to
+            # 256 MB): RSS growth says nothing there; leaks are its own job.
+            print("    RSS assertion skipped: the gateway runs under "
+                  "AddressSanitizer")
+        else:
+            check(rss1 - rss0 <= 2048, "VmRSS growth <= 2 MB (%d kB)"
+                  % (rss1 - rss0))
         # Connections from nginx (at most max_conns + keepalive) and kept
         # backend connections (at most workers) vary a little with how busy
         # the machine was; a leak over 200,000 requests would not.
