@@ -8,7 +8,9 @@
 #include "autoconf.h"
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -17,6 +19,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <sys/time.h>
 #include <stdio.h>
@@ -52,6 +55,7 @@ struct relay {
 	int			 relayed;	/* STDOUT was given to the front */
 	int			 flushed;	/* and pushed to the web server */
 	int			 rcvtimeo;	/* SO_RCVTIMEO set on the front socket */
+	long			 front_queued;	/* front bytes known to be queued */
 	int			 cut;		/* the body was not read to its end */
 	int			 gotany;	/* a byte came from the backend */
 	int			 front_err;	/* the front failed */
@@ -300,9 +304,6 @@ connect_unix(const struct sockspec *s, int ms)
 		if (errno != EINTR)
 			goto fail;
 	}
-	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
-	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
-		goto fail;
 	return fd;
 fail:
 	fl = errno;
@@ -380,17 +381,40 @@ idle_ok(int fd)
 	return poll(&pfd, 1, 0) == 0;
 }
 
-/* Connects to cfg->backend; returns the descriptor or -1 (errno set). */
+/*
+ * Connects to cfg->backend; returns the descriptor or -1 (errno set).
+ * The descriptor blocks, with a receive timeout of backend_timeout:
+ * every other operation on it says MSG_DONTWAIT or polls first.
+ */
 static int
 backend_connect(const struct config *cfg)
 {
-	int	ms = to_ms(cfg->connect_timeout);
+	struct timeval	tv;
+	int		ms = to_ms(cfg->connect_timeout), fd, fl;
 
 	if (cfg->backend.kind == SOCK_UNIX)
-		return connect_unix(&cfg->backend, ms);
-	if (cfg->backend.kind == SOCK_TCP)
-		return connect_tcp(&cfg->backend, ms);
-	errno = EINVAL;
+		fd = connect_unix(&cfg->backend, ms);
+	else if (cfg->backend.kind == SOCK_TCP) {
+		fd = connect_tcp(&cfg->backend, ms);
+		if (fd != -1 && ((fl = fcntl(fd, F_GETFL)) == -1 ||
+		    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1))
+			goto fail;
+	} else {
+		errno = EINVAL;
+		return -1;
+	}
+	if (fd == -1)
+		return -1;
+	ms = to_ms(cfg->backend_timeout);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+		goto fail;
+	return fd;
+fail:
+	fl = errno;
+	close(fd);
+	errno = fl;
 	return -1;
 }
 
@@ -429,38 +453,165 @@ rl_open(struct relay *r, unsigned gen, int fresh)
 }
 
 /*
- * Reads what the backend sent and relays it.  Returns 0, or -1 on a
- * backend failure (r->why set) or when the front failed (r->front_err).
+ * STDOUT pieces of one backend read, gathered so that a large piece
+ * reaches the web server in one write of whole records instead of
+ * going through libfcgi's 8 KiB output buffer.
+ */
+#define OUT_PIECES	64
+
+struct outvec {
+	struct iovec	 iov[2 * OUT_PIECES];
+	unsigned char	 hdr[OUT_PIECES][FREC_HDRLEN];
+	int		 n;		/* pieces */
+	size_t		 len;		/* their content bytes */
+};
+
+/* Marks the front output stream failed, as libfcgi does on a write error. */
+static void
+out_error(FCGX_Stream *out, int err)
+{
+	if (out->FCGI_errno == 0)
+		out->FCGI_errno = err != 0 ? err : EIO;
+	out->isClosed = 1;
+}
+
+/* Writes every byte of iov[0..n) to fd (0 < n <= 1024); returns 0 or -1 (errno set). */
+static int
+writev_all(int fd, struct iovec *iov, int n)
+{
+	ssize_t	k;
+
+	while (n > 0) {
+		k = writev(fd, iov, n);
+		if (k == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		while (n > 0 && (size_t)k >= iov->iov_len) {
+			k -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + k;
+			iov->iov_len -= (size_t)k;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Gives the gathered pieces to the front: through libfcgi's buffer
+ * when they fit in its free room, else, once that buffer is flushed,
+ * as STDOUT records of the front request written directly.  libfcgi's
+ * stream stays consistent: its buffer is empty, and FCGX_Finish_r still
+ * writes the empty STDOUT record and END_REQUEST.  Returns 1 when bytes
+ * went to the web server, 0 when they were only buffered, -1 when the
+ * front failed.
  */
 static int
-rl_input(struct relay *r)
+out_emit(struct relay *r, struct outvec *ov)
 {
+	FCGX_Stream	*out = r->req->out;
+	int		 i, rc = 0;
+
+	if (ov->n == 0)
+		return 0;
+	if (out->isClosed || out->wrNext > out->stop ||
+	    ov->len <= (size_t)(out->stop - out->wrNext)) {
+		for (i = 0; i < ov->n; i++) {
+			int	len = (int)ov->iov[2 * i + 1].iov_len;
+
+			if (FCGX_PutStr(ov->iov[2 * i + 1].iov_base, len,
+			    out) != len) {
+				rc = -1;
+				break;
+			}
+		}
+	} else if (FCGX_FFlush(out) == -1)
+		rc = -1;
+	else {
+		for (i = 0; i < ov->n; i++) {
+			frec_header(ov->hdr[i], FREC_STDOUT,
+			    (unsigned)r->req->requestId,
+			    ov->iov[2 * i + 1].iov_len, 0);
+			ov->iov[2 * i].iov_base = ov->hdr[i];
+			ov->iov[2 * i].iov_len = FREC_HDRLEN;
+		}
+		if (writev_all(r->req->ipcFd, ov->iov, 2 * ov->n) == -1) {
+			out_error(out, errno);
+			rc = -1;
+		} else
+			rc = 1;
+	}
+	ov->n = 0;
+	ov->len = 0;
+	if (rc == -1)
+		r->front_err = 1;
+	return rc;
+}
+
+/* Adds a STDOUT piece (dlen <= 65535), emitting first when full; returns out_emit's codes. */
+static int
+out_add(struct relay *r, struct outvec *ov, const unsigned char *data,
+    size_t dlen)
+{
+	int	rc = 0;
+
+	if (ov->n == OUT_PIECES && (rc = out_emit(r, ov)) == -1)
+		return -1;
+	ov->iov[2 * ov->n + 1].iov_base = (void *)(uintptr_t)data;
+	ov->iov[2 * ov->n + 1].iov_len = dlen;
+	ov->n++;
+	ov->len += dlen;
+	return rc;
+}
+
+/*
+ * Reads what the backend sent and relays it; with wait set, waits for
+ * it up to the backend timeout (the socket's SO_RCVTIMEO).  Returns 0,
+ * or -1 on a backend failure (r->why set) or when the front failed
+ * (r->front_err).
+ */
+static int
+rl_input(struct relay *r, int wait)
+{
+	struct outvec		 ov;
 	const unsigned char	*data;
 	size_t			 pos = 0, dlen;
 	ssize_t			 n;
-	int			 dirty = 0;
+	int			 dirty = 0, k;
 	enum frec_event		 ev;
 
-	n = recv(r->fd, r->b->rbuf, BACKEND_BUFSZ, MSG_DONTWAIT);
+	n = recv(r->fd, r->b->rbuf, BACKEND_BUFSZ, wait ? 0 : MSG_DONTWAIT);
 	if (n == 0) {
 		r->peer_gone = 1;
 		return rl_fail(r, 502, "backend closed the connection", 0);
 	}
 	if (n == -1) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		if (errno == EINTR)
 			return 0;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return wait ? rl_fail(r, 504, "timeout", 0) : 0;
 		if (errno == ECONNRESET)
 			r->peer_gone = 1;
 		return rl_fail(r, 502, "read", errno);
 	}
 	r->gotany = 1;
+	ov.n = 0;
+	ov.len = 0;
 	while (pos < (size_t)n) {
 		ev = frec_parse(&r->p, r->b->rbuf, (size_t)n, &pos, &data,
 		    &dlen);
 		if (ev == FREC_NEED)
 			break;
-		if (ev == FREC_FAIL)
+		if (ev == FREC_FAIL) {
+			/* what came before the violation still goes out */
+			if (out_emit(r, &ov) == -1)
+				return -1;
 			return rl_fail(r, 502, r->p.error, 0);
+		}
 		if (ev == FREC_END) {
 			r->ended = 1;
 			if (pos != (size_t)n)
@@ -470,14 +621,17 @@ rl_input(struct relay *r)
 		if (ev == FREC_OUT) {
 			r->relayed = 1;
 			dirty = 1;
-			if (FCGX_PutStr((const char *)data, (int)dlen,
-			    r->req->out) != (int)dlen) {
-				r->front_err = 1;
+			if ((k = out_add(r, &ov, data, dlen)) == -1)
 				return -1;
-			}
+			if (k == 1)
+				r->flushed = 1;
 		} else
 			FCGX_PutStr((const char *)data, (int)dlen, r->req->err);
 	}
+	if ((k = out_emit(r, &ov)) == -1)
+		return -1;
+	if (k == 1)
+		r->flushed = 1;
 	/* stream: push what arrived now; at the end FCGX_Finish_r does it */
 	if (dirty && !r->ended) {
 		if (FCGX_FFlush(r->req->out) == -1) {
@@ -518,7 +672,7 @@ rl_send(struct relay *r)
 		if ((k = rl_poll(r, POLLIN | POLLOUT)) == -1)
 			return -1;
 		if (k & (POLLIN | POLLHUP | POLLERR)) {
-			if (rl_input(r) == -1)
+			if (rl_input(r, 0) == -1)
 				return -1;
 			if (r->ended)
 				return 1;
@@ -608,19 +762,39 @@ front_ready(const FCGX_Stream *in)
 	return avail > need;
 }
 
+/* Bytes one libfcgi read of the front takes at most (its input buffer). */
+#define FRONT_READ_MAX	8192
+
 /*
  * Waits until the front has body bytes or the backend has output,
  * relaying that output (a backend may answer before reading the body,
- * and nginx then stops sending it).  Returns 0 when the front can be
- * read, 1 when the backend ended the request, -1 on failure.
+ * and nginx then stops sending it).  With probe set, only looks and
+ * returns 2 when the front would have to be waited for.  Bytes known
+ * to be queued on the front socket let reads go without a wait.
+ * Returns 0 when the front can be read, 1 when the backend ended the
+ * request, -1 on failure.
  */
 static int
-front_wait(struct relay *r)
+front_wait(struct relay *r, int probe)
 {
 	struct pollfd	pfd[2];
-	int		k;
+	int		k, q;
 
+	/* libfcgi's state unreadable: what a read takes is unknown */
+	if (front_ready(r->req->in) == -1)
+		r->front_queued = 0;
 	while (front_ready(r->req->in) == 0) {
+		/* the read to come takes at most FRONT_READ_MAX of them */
+		if (r->front_queued > 0) {
+			r->front_queued -= FRONT_READ_MAX;
+			return 0;
+		}
+		if (probe) {
+			if (ioctl(r->req->ipcFd, FIONREAD, &q) == -1 || q <= 0)
+				return 2;
+			r->front_queued = (long)q - FRONT_READ_MAX;
+			return 0;
+		}
 		pfd[0].fd = r->req->ipcFd;
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
@@ -637,7 +811,7 @@ front_wait(struct relay *r)
 		if (k == 0)
 			return rl_fail(r, 504, "timeout", 0);
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			if (rl_input(r) == -1)
+			if (rl_input(r, 0) == -1)
 				return -1;
 			if (r->ended)
 				return 1;
@@ -691,7 +865,45 @@ front_rcvtimeo(FCGX_Request *req, int ms)
 }
 
 /*
- * Streams the body into STDIN records and ends the stream.  Returns 0
+ * Relays what the backend has sent already, without waiting: between
+ * full batches of a body that keeps coming, an early answer still goes
+ * out at once.  Returns 0, 1 when the backend ended the request, -1 on
+ * failure.
+ */
+static int
+rl_peek(struct relay *r)
+{
+	struct pollfd	pfd;
+
+	pfd.fd = r->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	/* nothing, or a poll error: the next wait on the backend sees it */
+	if (poll(&pfd, 1, 0) <= 0 ||
+	    !(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+		return 0;
+	if (rl_input(r, 0) == -1)
+		return -1;
+	return r->ended ? 1 : 0;
+}
+
+/* Body bytes gathered before they go to the backend in one send. */
+#define BODY_BATCH	(BACKEND_BUFSZ - 1024)
+
+/* Closes the open STDIN record of clen content bytes at the end of wbuf. */
+static void
+body_close(struct relay *r, size_t *clen)
+{
+	if (*clen > 0)
+		r->wlen += frec_wrap(r->b->wbuf + r->wlen, FREC_STDIN, REQ_ID,
+		    *clen);
+	*clen = 0;
+}
+
+/*
+ * Streams the body into STDIN records and ends the stream.  Body bytes
+ * are gathered while the front has more at once, and sent when the
+ * batch is full or the front would have to be waited for.  Returns 0
  * when the whole body went out, 1 when the backend ended the request
  * first, 2 when the front stopped sending it (see below), -1 on failure.
  */
@@ -699,22 +911,31 @@ static int
 rl_body(struct relay *r)
 {
 	unsigned char	*w = r->b->wbuf;
-	size_t		 room, cap;
+	size_t		 room, cap, clen = 0;
 	long		 k;
 	int		 rc;
 
 	for (;;) {
-		room = BACKEND_BUFSZ - r->wlen;
-		/* header + at least 1 KiB + padding + the final empty record */
-		if (room < 3 * FREC_HDRLEN + 1024) {
+		/* keep room for a header, padding and the final empty record */
+		if (r->wlen + clen + 3 * FREC_HDRLEN + 1024 > BACKEND_BUFSZ ||
+		    r->wlen + clen >= BODY_BATCH || clen == FREC_MAXCONTENT) {
+			body_close(r, &clen);
+			if ((rc = rl_send(r)) != 0 || (rc = rl_peek(r)) != 0)
+				return rc;
+		}
+		room = BACKEND_BUFSZ - r->wlen - clen - 3 * FREC_HDRLEN;
+		cap = FREC_MAXCONTENT - clen;
+		if (cap > room)
+			cap = room;
+		rc = front_wait(r, r->wlen + clen > 0);
+		if (rc == 2) {
+			/* nothing more at once: send what came, then wait */
+			body_close(r, &clen);
 			if ((rc = rl_send(r)) != 0)
 				return rc;
-			room = BACKEND_BUFSZ;
+			continue;
 		}
-		cap = room - 2 * FREC_HDRLEN - 7;
-		if (cap > FREC_MAXCONTENT)
-			cap = FREC_MAXCONTENT;
-		if ((rc = front_wait(r)) != 0)
+		if (rc != 0)
 			return rc;
 		/*
 		 * Once a response header reached it, nginx stops sending the
@@ -727,7 +948,8 @@ rl_body(struct relay *r)
 				return rl_fail(r, 502, "setsockopt", errno);
 			r->rcvtimeo = 1;
 		}
-		k = front_take(r->req->in, w + r->wlen + FREC_HDRLEN, cap);
+		k = front_take(r->req->in, w + r->wlen + FREC_HDRLEN + clen,
+		    cap);
 		if (k < 0 && r->rcvtimeo &&
 		    (FCGX_GetError(r->req->in) == EAGAIN ||
 		    FCGX_GetError(r->req->in) == EWOULDBLOCK)) {
@@ -737,6 +959,7 @@ rl_body(struct relay *r)
 			 * cut body for a whole one), and wait for the end.
 			 */
 			r->cut = 1;
+			body_close(r, &clen);
 			if (r->wlen > 0 && (rc = rl_send(r)) != 0)
 				return rc;
 			return 2;
@@ -746,6 +969,7 @@ rl_body(struct relay *r)
 			return -1;
 		}
 		if (k == 0) {
+			body_close(r, &clen);
 			r->wlen += frec_header(w + r->wlen, FREC_STDIN, REQ_ID,
 			    0, 0);
 			if ((rc = rl_send(r)) != 0)
@@ -754,25 +978,19 @@ rl_body(struct relay *r)
 			return 0;
 		}
 		r->body += (unsigned long)k;
-		r->wlen += frec_wrap(w + r->wlen, FREC_STDIN, REQ_ID,
-		    (size_t)k);
-		if ((rc = rl_send(r)) != 0)
-			return rc;
+		clen += (size_t)k;
 	}
 }
 
-/* Waits for and relays the response until END_REQUEST. */
+/*
+ * Waits for and relays the response until END_REQUEST: the request is
+ * out, so a receive that waits (up to the timeout) replaces a poll.
+ */
 static int
 rl_wait(struct relay *r)
 {
-	int	k;
-
 	while (!r->ended) {
-		if ((k = rl_poll(r, POLLIN)) == -1)
-			return -1;
-		if (k == 0)
-			continue;
-		if (rl_input(r) == -1)
+		if (rl_input(r, 1) == -1)
 			return -1;
 	}
 	return 0;

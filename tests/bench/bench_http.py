@@ -601,11 +601,13 @@ def main():
             if not p.alive():
                 die("%s exited during the benchmark; log:\n%s"
                     % (p.name, p.log_text()[-3000:]))
-            lines = p.log_text().splitlines()
-            out("# %s log: %d lines%s" % (p.name, len(lines),
-                                          ", the last ones:" if lines else ""))
-            for line in lines[-4:]:
-                out("#   " + line[:300])
+            events = {}
+            for line in p.log_text().splitlines():
+                m = re.match(r"\S+: (\w+) (\w+)", line)
+                key = "%s %s" % m.groups() if m else "other"
+                events[key] = events.get(key, 0) + 1
+            out("# %s log lines: %s" % (p.name, ", ".join(
+                "%s x%d" % kv for kv in sorted(events.items())) or "none"))
     out()
     out("# total %.0f s" % (time.monotonic() - t0))
     return 0
