@@ -91,6 +91,17 @@ to_ms(double s)
 	return (int)ms;
 }
 
+/* Sets a socket's send or receive timeout (opt) to ms milliseconds. */
+static int
+sock_timeout(int fd, int opt, int ms)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
 /* An idle kept connection. */
 struct pooled {
 	int		 fd;
@@ -283,7 +294,6 @@ static int
 connect_unix(const struct sockspec *s, int ms)
 {
 	struct sockaddr_un	 sun;
-	struct timeval		 tv;
 	int			 fd, fl;
 
 	memset(&sun, 0, sizeof(sun));
@@ -296,9 +306,7 @@ connect_unix(const struct sockspec *s, int ms)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	/* a blocking connect on AF_UNIX waits for backlog room up to SO_SNDTIMEO */
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
+	if (sock_timeout(fd, SO_SNDTIMEO, ms) == -1)
 		goto fail;
 	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		if (errno != EINTR)
@@ -389,7 +397,6 @@ idle_ok(int fd)
 static int
 backend_connect(const struct config *cfg)
 {
-	struct timeval	tv;
 	int		ms = to_ms(cfg->connect_timeout), fd, fl;
 
 	if (cfg->backend.kind == SOCK_UNIX)
@@ -405,10 +412,7 @@ backend_connect(const struct config *cfg)
 	}
 	if (fd == -1)
 		return -1;
-	ms = to_ms(cfg->backend_timeout);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+	if (sock_timeout(fd, SO_RCVTIMEO, to_ms(cfg->backend_timeout)) == -1)
 		goto fail;
 	return fd;
 fail:
@@ -857,11 +861,8 @@ front_take(FCGX_Stream *in, unsigned char *p, size_t cap)
 static int
 front_rcvtimeo(FCGX_Request *req, int ms)
 {
-	struct timeval	tv;
 
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	return setsockopt(req->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return sock_timeout(req->ipcFd, SO_RCVTIMEO, ms);
 }
 
 /*
