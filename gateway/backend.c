@@ -46,7 +46,8 @@ struct relay {
 	int			 reused;	/* fd came from the pool */
 	unsigned		 nreq;		/* requests done on fd before */
 	int			 timeout;	/* backend_timeout in ms */
-	size_t			 wlen;		/* bytes queued in wbuf */
+	size_t			 wlen;		/* bytes queued in b->buf */
+	size_t			 gathered;	/* body bytes gathered after them */
 	size_t			 woff;		/* of them, bytes sent */
 	struct frec_parser	 p;
 	int			 ended;		/* END_REQUEST received */
@@ -210,9 +211,9 @@ int
 backend_init(struct backend *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->wbuf = malloc(BACKEND_BUFSZ);
-	b->rbuf = malloc(BACKEND_BUFSZ);
-	if (b->wbuf == NULL || b->rbuf == NULL) {
+	b->buf = malloc(BACKEND_BUFSZ);
+	b->spill = malloc(BACKEND_SPILLSZ);
+	if (b->buf == NULL || b->spill == NULL) {
 		backend_free(b);
 		return -1;
 	}
@@ -223,10 +224,10 @@ backend_init(struct backend *b)
 void
 backend_free(struct backend *b)
 {
-	free(b->wbuf);
-	free(b->rbuf);
-	b->wbuf = NULL;
-	b->rbuf = NULL;
+	free(b->buf);
+	free(b->spill);
+	b->buf = NULL;
+	b->spill = NULL;
 }
 
 /* Formats a socket spec for the log. */
@@ -583,12 +584,18 @@ rl_input(struct relay *r, int wait)
 {
 	struct outvec		 ov;
 	const unsigned char	*data;
-	size_t			 pos = 0, dlen;
+	unsigned char		*in = r->b->buf;
+	size_t			 pos = 0, dlen, cap = BACKEND_BUFSZ;
 	ssize_t			 n;
 	int			 dirty = 0, k;
 	enum frec_event		 ev;
 
-	n = recv(r->fd, r->b->rbuf, BACKEND_BUFSZ, wait ? 0 : MSG_DONTWAIT);
+	/* the large buffer is taken while records to the backend wait in it */
+	if (r->wlen > 0 || r->gathered > 0) {
+		in = r->b->spill;
+		cap = BACKEND_SPILLSZ;
+	}
+	n = recv(r->fd, in, cap, wait ? 0 : MSG_DONTWAIT);
 	if (n == 0) {
 		r->peer_gone = 1;
 		return rl_fail(r, 502, "backend closed the connection", 0);
@@ -606,7 +613,7 @@ rl_input(struct relay *r, int wait)
 	ov.n = 0;
 	ov.len = 0;
 	while (pos < (size_t)n) {
-		ev = frec_parse(&r->p, r->b->rbuf, (size_t)n, &pos, &data,
+		ev = frec_parse(&r->p, in, (size_t)n, &pos, &data,
 		    &dlen);
 		if (ev == FREC_NEED)
 			break;
@@ -659,7 +666,7 @@ rl_send(struct relay *r)
 	int		k;
 
 	while (r->woff < r->wlen) {
-		n = send(r->fd, r->b->wbuf + r->woff, r->wlen - r->woff,
+		n = send(r->fd, r->b->buf + r->woff, r->wlen - r->woff,
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			r->woff += (size_t)n;
@@ -690,7 +697,7 @@ rl_send(struct relay *r)
 static int
 rl_head(struct relay *r, const struct params *pl)
 {
-	unsigned char	*w = r->b->wbuf;
+	unsigned char	*w = r->b->buf;
 	size_t		 next = 0;
 	long		 k;
 	int		 rc;
@@ -891,14 +898,14 @@ rl_peek(struct relay *r)
 /* Body bytes gathered before they go to the backend in one send. */
 #define BODY_BATCH	(BACKEND_BUFSZ - 1024)
 
-/* Closes the open STDIN record of clen content bytes at the end of wbuf. */
+/* Closes the open STDIN record of the gathered body bytes, queueing it. */
 static void
-body_close(struct relay *r, size_t *clen)
+body_close(struct relay *r)
 {
-	if (*clen > 0)
-		r->wlen += frec_wrap(r->b->wbuf + r->wlen, FREC_STDIN, REQ_ID,
-		    *clen);
-	*clen = 0;
+	if (r->gathered > 0)
+		r->wlen += frec_wrap(r->b->buf + r->wlen, FREC_STDIN, REQ_ID,
+		    r->gathered);
+	r->gathered = 0;
 }
 
 /*
@@ -911,27 +918,28 @@ body_close(struct relay *r, size_t *clen)
 static int
 rl_body(struct relay *r)
 {
-	unsigned char	*w = r->b->wbuf;
-	size_t		 room, cap, clen = 0;
+	unsigned char	*w = r->b->buf;
+	size_t		 room, cap;
 	long		 k;
 	int		 rc;
 
 	for (;;) {
 		/* keep room for a header, padding and the final empty record */
-		if (r->wlen + clen + 3 * FREC_HDRLEN + 1024 > BACKEND_BUFSZ ||
-		    r->wlen + clen >= BODY_BATCH || clen == FREC_MAXCONTENT) {
-			body_close(r, &clen);
+		if (r->wlen + r->gathered + 3 * FREC_HDRLEN + 1024 >
+		    BACKEND_BUFSZ || r->wlen + r->gathered >= BODY_BATCH ||
+		    r->gathered == FREC_MAXCONTENT) {
+			body_close(r);
 			if ((rc = rl_send(r)) != 0 || (rc = rl_peek(r)) != 0)
 				return rc;
 		}
-		room = BACKEND_BUFSZ - r->wlen - clen - 3 * FREC_HDRLEN;
-		cap = FREC_MAXCONTENT - clen;
+		room = BACKEND_BUFSZ - r->wlen - r->gathered - 3 * FREC_HDRLEN;
+		cap = FREC_MAXCONTENT - r->gathered;
 		if (cap > room)
 			cap = room;
-		rc = front_wait(r, r->wlen + clen > 0);
+		rc = front_wait(r, r->wlen + r->gathered > 0);
 		if (rc == 2) {
 			/* nothing more at once: send what came, then wait */
-			body_close(r, &clen);
+			body_close(r);
 			if ((rc = rl_send(r)) != 0)
 				return rc;
 			continue;
@@ -949,8 +957,8 @@ rl_body(struct relay *r)
 				return rl_fail(r, 502, "setsockopt", errno);
 			r->rcvtimeo = 1;
 		}
-		k = front_take(r->req->in, w + r->wlen + FREC_HDRLEN + clen,
-		    cap);
+		k = front_take(r->req->in,
+		    w + r->wlen + FREC_HDRLEN + r->gathered, cap);
 		if (k < 0 && r->rcvtimeo &&
 		    (FCGX_GetError(r->req->in) == EAGAIN ||
 		    FCGX_GetError(r->req->in) == EWOULDBLOCK)) {
@@ -960,7 +968,7 @@ rl_body(struct relay *r)
 			 * cut body for a whole one), and wait for the end.
 			 */
 			r->cut = 1;
-			body_close(r, &clen);
+			body_close(r);
 			if (r->wlen > 0 && (rc = rl_send(r)) != 0)
 				return rc;
 			return 2;
@@ -970,7 +978,7 @@ rl_body(struct relay *r)
 			return -1;
 		}
 		if (k == 0) {
-			body_close(r, &clen);
+			body_close(r);
 			r->wlen += frec_header(w + r->wlen, FREC_STDIN, REQ_ID,
 			    0, 0);
 			if ((rc = rl_send(r)) != 0)
@@ -979,7 +987,7 @@ rl_body(struct relay *r)
 			return 0;
 		}
 		r->body += (unsigned long)k;
-		clen += (size_t)k;
+		r->gathered += (size_t)k;
 	}
 }
 

@@ -13,8 +13,10 @@
 #include "params.h"
 #include "fcgirec.h"
 
-/* Each way's buffer: one full record plus room to batch small ones. */
+/* The buffer: one full record plus room to batch small ones. */
 #define BACKEND_BUFSZ		(FREC_MAXRECORD + 1024)
+/* Backend output read while records to the backend are still queued. */
+#define BACKEND_SPILLSZ		8192
 /* A kept connection is closed after this many requests ... */
 #define BACKEND_MAX_REUSE	1000
 /* ... or after this many seconds idle. */
@@ -27,9 +29,16 @@
 					   before the body was read: do not wait for the rest
 					   of the body, close the front connection */
 
+/*
+ * A worker's buffers.  One large buffer serves both ways in turn: it
+ * queues the records to the backend, and once they are out it takes
+ * the backend's output; output that comes while records are queued (an
+ * early answer) is read into the small spill buffer.  A worker touches
+ * one large buffer, whatever its requests do.
+ */
 struct backend {
-	unsigned char	*wbuf;		/* BACKEND_BUFSZ: records to the backend */
-	unsigned char	*rbuf;		/* BACKEND_BUFSZ: bytes from the backend */
+	unsigned char	*buf;		/* BACKEND_BUFSZ */
+	unsigned char	*spill;		/* BACKEND_SPILLSZ */
 };
 
 /*

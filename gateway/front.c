@@ -76,7 +76,7 @@ own_status(int status)
 static void
 drain_body(struct front *f, FCGX_Request *req)
 {
-	while (FCGX_GetStr((char *)f->bk.rbuf, BACKEND_BUFSZ, req->in) ==
+	while (FCGX_GetStr((char *)f->bk.buf, BACKEND_BUFSZ, req->in) ==
 	    BACKEND_BUFSZ)
 		;
 }
@@ -206,10 +206,10 @@ answer_status_page(struct front *f, FCGX_Request *req)
 	size_t			 len;
 
 	drain_body(f, req);
-	/* rbuf is free again once the body is drained */
-	len = stats_format((char *)f->bk.rbuf, BACKEND_BUFSZ);
+	/* the buffer is free again once the body is drained */
+	len = stats_format((char *)f->bk.buf, BACKEND_BUFSZ);
 	FCGX_PutStr(hdr, (int)sizeof(hdr) - 1, req->out);
-	FCGX_PutStr((const char *)f->bk.rbuf, (int)len, req->out);
+	FCGX_PutStr((const char *)f->bk.buf, (int)len, req->out);
 }
 
 /* Serves one request once counted. */

@@ -16,6 +16,9 @@ request by the QUERY_STRING parameter `fault=NAME`:
     part_hang         the response headers and 64 kB of body, then sleep
                       (the test kills the process)
     slow_body         read the body in small pieces with short sleeps
+    early_big         before reading the body, answer the header and
+                      `early=N` bytes ("e"), then read the body and end
+                      with a line "stdin_len=N sha256=HEX"
 
 `sleep=S` delays the normal answer by S seconds.
 
@@ -236,6 +239,14 @@ class Server:
         if fault == "slow_body":
             c.chunk = 4096
             c.delay = 0.001
+        if fault == "early_big":
+            left = int(q.get("early", ["65536"])[0])
+            c.send(record(STDOUT, b"Status: 200 OK\r\nContent-Type: "
+                          b"text/plain\r\n\r\n"))
+            while left > 0:
+                k = min(left, 8000)
+                c.send(record(STDOUT, b"e" * k))
+                left -= k
         h = hashlib.sha256()
         n = 0
         try:
@@ -255,6 +266,10 @@ class Server:
             req["stdin_sha256"] = h.hexdigest()
         req["complete"] = True
         head = b"Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n"
+        if fault == "early_big":
+            c.send(stdout(b"\nstdin_len=%d sha256=%s\n" % (
+                n, req["stdin_sha256"].encode())) + end_request())
+            return keep
         if fault == "bad_version":
             c.send(record(STDOUT, head + b"v2", version=2))
             return False

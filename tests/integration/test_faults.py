@@ -483,6 +483,39 @@ def fault_slow_backend_upload(s):
 
 
 @scenario
+def fault_early_big_answer(s):
+    """A backend answering 64 kB before it reads a 1 MB body (raw
+    FastCGI client, which keeps sending): the answer arrives whole and in
+    order while the body still streams, the body reaches the backend
+    intact, and the kept connection serves the next request."""
+    size = 1 << 20
+    early = 64 * 1024   # below the socket buffers: the client reads last
+    body = hashlib.sha256(b"early").digest() * (size // 32)
+    want = hashlib.sha256(body).hexdigest()
+    with Stopper(s.env) as st:
+        fs = FaultStack(s, st, workers=1)
+        for i in range(2):
+            a = H.fcgi_request(fs.gw.sock, [
+                ("REQUEST_METHOD", "POST"), ("REQUEST_URI", "/e"),
+                ("QUERY_STRING", "fault=early_big&early=%d" % early),
+                ("REMOTE_ADDR", "127.0.0.1"),
+                ("CONTENT_LENGTH", str(size)),
+                ("HTTP_X_FORWARDED_FOR", "203.0.113.7")], stdin=body,
+                timeout=20)
+            head, _, rest = a.stdout.partition(b"\r\n\r\n")
+            check(head.startswith(b"Status: 200"), "%d: status" % i, head)
+            eq(rest[:early], b"e" * early, "%d: the early bytes, in order" % i,
+               len(rest))
+            eq(rest[early:], b"\nstdin_len=%d sha256=%s\n" % (
+                size, want.encode()), "%d: the body at the backend" % i)
+            eq(a.protocol_status, 0, "%d: END_REQUEST" % i)
+        reqs = fs.bad.requests
+        eq([r["conn"] for r in reqs[-2:]], [reqs[-2]["conn"]] * 2,
+           "the second request reused the kept connection")
+        fs.healthy("early_big")
+
+
+@scenario
 def fault_client_abort_mid_body(s):
     """A client (raw FastCGI, as nginx does when its client goes away)
     closes in the middle of the body.  With keep_conn = yes and one worker,

@@ -1030,6 +1030,52 @@ def status_page_reload(env):
 
 # ------------------------------------------------------------ main
 
+def policies(pid):
+    """{tid: scheduling policy} of the threads of pid."""
+    out = {}
+    for t in os.listdir("/proc/%d/task" % pid):
+        out[int(t)] = os.sched_getscheduler(int(t))
+    return out
+
+
+@scenario
+def worker_scheduling(env):
+    # workers move from SCHED_OTHER to SCHED_BATCH; the main thread keeps
+    # SCHED_OTHER; a policy the service manager set is kept everywhere
+    echo, backend = env.echo_app("echo-sched")
+    procs = [echo]
+    try:
+        gw = env.gateway(ini(backend), name="gw-sched")
+        procs.append(gw)
+        pol = policies(gw.pid)
+        eq(len(pol), 5, "threads: main + workers = 4", pol)
+        eq(pol.pop(gw.pid), os.SCHED_OTHER, "main thread policy")
+        eq(sorted(set(pol.values())), [os.SCHED_BATCH], "worker policies")
+        ans = H.fcgi_request(gw.sock, [
+            ("REQUEST_METHOD", "GET"), ("REQUEST_URI", "/"),
+            ("REMOTE_ADDR", "127.0.0.1"),
+            ("HTTP_X_FORWARDED_FOR", "203.0.113.9")])
+        _, _, body = ans.stdout.partition(b"\r\n\r\n")
+        try:
+            got = dict(json.loads(body)["params"]).get("REMOTE_ADDR")
+        except ValueError:
+            got = None
+        eq(got, "203.0.113.9", "REMOTE_ADDR relayed by a batch worker",
+           ans.stdout[:600])
+        chrt = shutil.which("chrt")
+        if chrt is None:
+            raise Skip("chrt not installed")
+        gi = env.gateway(ini(backend), name="gw-sched-idle",
+                         prefix=(chrt, "--idle", "0"))
+        procs.append(gi)
+        pol = policies(gi.pid)
+        eq(sorted(set(pol.values())), [os.SCHED_IDLE],
+           "every thread keeps SCHED_IDLE", pol)
+    finally:
+        for p in reversed(procs):
+            env.stop(p)
+
+
 def main(argv):
     return H.run_scenarios(argv, TESTS, lambda: H.Env("xffgw-ops"))
 
