@@ -8,7 +8,9 @@
    each path.
 2. The same correction done by HAProxy with a Lua action
    (tests/bench/haproxy-xff.lua) in front of nginx, against the gateway
-   and the direct path (keep-alive, small responses).
+   and the direct path (keep-alive, small responses); beside them the
+   floor of a hop: tests/bench/relay_floor, an event-loop byte relay
+   between nginx and the echo app that corrects nothing.
 3. A 1 GiB upload streamed through nginx -> echo-app and through nginx ->
    xff-gateway -> echo-app; the echo application reports the byte count.
 The gateway's peak RSS (VmHWM) is printed after each part.
@@ -58,6 +60,7 @@ UPLOAD = int(os.environ.get("BENCH_UPLOAD_BYTES", str(1 << 30)))
 KEEPALIVE = int(os.environ.get("BENCH_KEEPALIVE", "16"))
 PARTS = os.environ.get("BENCH_PARTS", "123")
 NGINX_WORKERS = 1
+RELAY_FLOOR = os.path.join(harness.BUILDDIR, "tests", "bench", "relay_floor")
 
 # fastcgi.md 1.4: every connection nginx holds to a libfcgi responder,
 # busy (at most max_conns) or idle in its keep-alive cache (at most
@@ -440,6 +443,8 @@ def part_haproxy(port, hport, pids, gw):
     out("##    direct:  wrk -> nginx -> echo-app (no correction)")
     out("##    gateway: wrk -> nginx -> xff-gateway -> echo-app")
     out("##    haproxy: wrk -> haproxy + haproxy-xff.lua -> nginx -> echo-app")
+    out("##    floor:   wrk -> nginx -> relay_floor -> echo-app (an event-loop "
+        "byte relay, no correction)")
     out("## medians over %d rounds; ratio = variant/direct per round, median "
         "(min-max); cpu/req: all the processes of the path, us" % PAIRS)
     out()
@@ -452,25 +457,30 @@ def part_haproxy(port, hport, pids, gw):
                                         "backend": pids["eg1"]}),
         ("haproxy", "http://127.0.0.1:%d/h1/%s" % (hport, q),
          {"haproxy": pids["haproxy"], "nginx": ng,
-          "backend": pids["eh1"]})], None)
+          "backend": pids["eh1"]}),
+        ("floor", base + "/f1/" + q, {"nginx": ng, "relay": pids["floor"],
+                                      "backend": pids["ef1"]})], None)
     head = ("%-8s %10s %18s %8s %18s %8s %18s %6s %8s %10s"
             % ("variant", "r/s", "r/s ratio", "p50", "p50 ratio", "p99",
                "p99 ratio", "errors", "cpu/req", "proxy cpu"))
     out(head)
     out("-" * len(head))
     d = res["direct"]
-    for name in ("direct", "gateway", "haproxy"):
+    for name in ("direct", "gateway", "haproxy", "floor"):
         v = res[name]
         proxy = {"direct": "-", "gateway": "%.0f" % cpu_med(v, "gateway"),
-                 "haproxy": "%.0f" % cpu_med(v, "haproxy")}[name]
+                 "haproxy": "%.0f" % cpu_med(v, "haproxy"),
+                 "floor": "%.0f" % cpu_med(v, "relay")}[name]
         out("%-8s %10.0f %18s %6.2fms %18s %6.1fms %18s %6d %8.0f %10s"
             % (name, med(v, "rps"), spread(ratios(v, d, "rps")),
                med(v, "p50"), spread(ratios(v, d, "p50")),
                med(v, "p99"), spread(ratios(v, d, "p99")),
                sum(r.errors for r in v),
                statistics.median(sum(r.cpu.values()) for r in v), proxy))
-    g, h = res["gateway"], res["haproxy"]
+    g, h, f = res["gateway"], res["haproxy"], res["floor"]
     out("gateway/haproxy r/s ratio: %s" % spread(ratios(g, h, "rps")))
+    out("gateway/floor r/s ratio: %s; p99 gateway/floor: %s"
+        % (spread(ratios(g, f, "rps")), spread(ratios(g, f, "p99"))))
     out("# gateway (keep-alive): VmHWM %s kB after part 2"
         % harness.proc_status(gw.pid, "VmHWM"))
 
@@ -531,7 +541,7 @@ def part_upload(port, gw, direct_pid):
 
 
 def main():
-    for prog in (harness.GATEWAY, harness.ECHO_APP):
+    for prog in (harness.GATEWAY, harness.ECHO_APP, RELAY_FLOOR):
         if not os.access(prog, os.X_OK):
             die("%s is not built" % prog)
     machine()
@@ -542,17 +552,21 @@ def main():
     t0 = time.monotonic()
     with harness.Env("xffbench") as env:
         echo, echo_procs = {}, {}
-        for name in ("ed0", "ed1", "eg0", "eg1", "eh1", "eup", "eupd"):
+        for name in ("ed0", "ed1", "eg0", "eg1", "eh1", "ef1", "eup", "eupd"):
             echo_procs[name], echo[name] = env.echo_app(
                 name=name, threads=BACKEND_THREADS)
         gw0 = start_gateway(env, "gw0", echo["eg0"], False)
         gw1 = start_gateway(env, "gw1", echo["eg1"], True)
         gwup = start_gateway(env, "gwup", echo["eup"], True, workers=4)
+        floor = env.start("floor", [RELAY_FLOOR, env.path("floor.sock"),
+                                    echo["ef1"]])
+        env.wait_socket(floor, env.path("floor.sock"))
 
         port = harness.free_port()
         hport = harness.free_port()
         ups = (upstream("ed1", echo["ed1"]) + upstream("gw1", gw1.sock)
                + upstream("eh1", echo["eh1"])
+               + upstream("rf1", env.path("floor.sock"))
                + "map $http_x_client_ip $xff_client {\n"
                  "  \"\" $remote_addr;\n  default $http_x_client_ip;\n}\n")
         locs = [plain("/d0/", echo["ed0"]), plain("/g0/", gw0.sock),
@@ -560,6 +574,7 @@ def main():
                 keep("/h1/", "eh1", fastcgi_params({
                     "REMOTE_ADDR": "$xff_client",
                     "HTTPS": "$http_x_client_https if_not_empty"})),
+                keep("/f1/", "rf1"),
                 stream("/up/", gwup.sock), stream("/upd/", echo["eupd"])]
         ng = env.nginx(harness.server_block(port, locs, "access_log off;"),
                        upstreams=ups, workers=NGINX_WORKERS,
@@ -571,7 +586,7 @@ def main():
         hp = env.start("haproxy", [harness.find_program("haproxy"), "-db",
                                    "-f", hcfg])
 
-        for path in ("/d0/", "/d1/"):
+        for path in ("/d0/", "/d1/", "/f1/"):
             check_path(port, path, "127.0.0.1", None)
         for path in ("/g0/", "/g1/", "/up/"):
             check_path(port, path, CLIENT, "on")
@@ -579,7 +594,7 @@ def main():
         check_haproxy_path(hport)
         out("# checked: the gateway and haproxy paths give REMOTE_ADDR %s and "
             "HTTPS on (also with X-Forwarded-For split over two lines); the "
-            "direct paths 127.0.0.1" % CLIENT)
+            "direct and floor paths 127.0.0.1" % CLIENT)
         out("# haproxy threads: %s" % (len(os.listdir("/proc/%d/task" % hp.pid))
                                        if hp.alive() else "?"))
 
@@ -588,7 +603,7 @@ def main():
             die("nginx: expected one worker, found %r" % workers)
         pids = dict((name, p.pid) for name, p in echo_procs.items())
         pids.update(nginx=workers[0], gw0=gw0.pid, gw1=gw1.pid,
-                    haproxy=hp.pid)
+                    haproxy=hp.pid, floor=floor.pid)
         if "1" in PARTS:
             part_paths(port, pids, [("gateway (new conn)", gw0),
                                     ("gateway (keep-alive)", gw1)])
