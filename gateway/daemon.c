@@ -399,9 +399,9 @@ on_kick(int sig)
 /*
  * Moves the calling worker from SCHED_OTHER to SCHED_BATCH (sched(7)):
  * a worker woken by the web server or the backend then waits for the
- * running task's turn to end instead of preempting it, which halves the
- * involuntary context switches of a relay on a busy machine.  A policy
- * the service manager chose (anything but SCHED_OTHER) is kept.
+ * running task's turn to end instead of preempting it, so that a busy
+ * machine spends less of its time switching between the three.  A
+ * policy the service manager chose (anything but SCHED_OTHER) is kept.
  */
 static void
 worker_sched(void)
