@@ -46,7 +46,7 @@ struct recpos {
 	size_t		 left;		/* its content and padding still to come */
 	int		 type;		/* type of the last whole header, or 0 */
 	size_t		 clen;		/* its content length */
-	unsigned long	 count;		/* request ends seen (see side_done) */
+	unsigned long	 count;		/* request ends seen (see recpos_scan) */
 };
 
 /*
@@ -139,8 +139,8 @@ set_nonblock(int fd)
 }
 
 /*
- * Sets the epoll interest of s when it changed: readable while its buf
- * is empty, writable while its peer's bytes wait.  Returns 0 or -1.
+ * Sets the epoll interest of s when it changed: readable while none of
+ * its bytes wait in pend, writable while its peer's do.  Returns 0 or -1.
  */
 static int
 side_watch(struct side *s, int op)
@@ -282,7 +282,7 @@ side_event(struct side *s, unsigned events, unsigned char *buf)
 	return 0;
 }
 
-/* Accepts one connection and pairs it with a new backend connection. */
+/* Accepts one connection and pairs it with an idle or new backend one. */
 static void
 accept_one(int ep)
 {

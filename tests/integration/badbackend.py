@@ -239,10 +239,10 @@ class Server:
         if fault == "slow_body":
             c.chunk = 4096
             c.delay = 0.001
+        head = b"Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n"
         if fault == "early_big":
             left = int(q.get("early", ["65536"])[0])
-            c.send(record(STDOUT, b"Status: 200 OK\r\nContent-Type: "
-                          b"text/plain\r\n\r\n"))
+            c.send(record(STDOUT, head))
             while left > 0:
                 k = min(left, 8000)
                 c.send(record(STDOUT, b"e" * k))
@@ -265,7 +265,6 @@ class Server:
             req["stdin_len"] = n
             req["stdin_sha256"] = h.hexdigest()
         req["complete"] = True
-        head = b"Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n"
         if fault == "early_big":
             c.send(stdout(b"\nstdin_len=%d sha256=%s\n" % (
                 n, req["stdin_sha256"].encode())) + end_request())
