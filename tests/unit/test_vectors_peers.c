@@ -572,9 +572,9 @@ peers_b_10_two_header_lines(void **state)
 }
 
 /*
- * 11: duplicate FastCGI params: joined in received order at the place of
- * the first (", "; "; " for HTTP_COOKIE), never "last wins"; joining is
- * not a change (no ORIGINAL_).  x_for 2: the inner 10.0.0.9 is trusted,
+ * 11: duplicate header params (nginx 1.22: one per header line): joined
+ * in received order at the place of the first (", "; "; " for
+ * HTTP_COOKIE), never "last wins"; joining is not a change (no ORIGINAL_).  x_for 2: the inner 10.0.0.9 is trusted,
  * so 198.51.100.7 is the client.
  */
 static void
@@ -610,6 +610,78 @@ peers_b_11_duplicate_params(void **state)
 	    "HTTP_ACCEPT=text/html, */*",
 	    "ORIGINAL_REMOTE_ADDR=10.0.0.2",
 	    "ORIGINAL_REMOTE_PORT=40000");
+	vec_free(&v);
+	vec_cfg_free(&cfg);
+}
+
+/*
+ * 11b (SPEC 3, revision 10): a repeated param that is not a header was
+ * written twice by the server's configuration (include fastcgi.conf, then
+ * fastcgi_param SCRIPT_FILENAME again; the WSGI override
+ * fastcgi_param SCRIPT_NAME ""): the last value stands, at the position
+ * of the first, as PHP-FPM and uWSGI read it, and it is no change (no
+ * ORIGINAL_).  Header params next to them are still joined.
+ */
+static void
+peers_b_11b_repeated_config_params(void **state)
+{
+	struct config	 cfg;
+	struct vrun	 v;
+	struct vreq	 q = { .hdr = {
+			    "SCRIPT_FILENAME=/srv/www/index.php",
+			    "HTTP_X_FORWARDED_FOR=198.51.100.7",
+			    "APP_ENV=one",
+			    "SCRIPT_FILENAME=/var/www/html/index.php",
+			    "SCRIPT_NAME=",
+			    "APP_ENV=two",
+			    "HTTP_X_FORWARDED_FOR=10.0.0.9",
+			    "APP_ENV=" } };
+
+	ref_cfg(&cfg, 1);
+	cfg.x_for = 2;
+	ref_run(&cfg, &v, &q);
+	VEC_STATUS(&v, 200, EV_NONE);
+	VEC_EVENTS(&v, 0);
+	VEC_PARAMS(&v,
+	    "REQUEST_METHOD=GET",
+	    "SCRIPT_NAME=",
+	    "REQUEST_URI=/",
+	    "DOCUMENT_URI=/",
+	    "REQUEST_SCHEME=http",
+	    "REMOTE_ADDR=198.51.100.7",
+	    "SERVER_PORT=80",
+	    "SERVER_NAME=localhost",
+	    "HTTP_HOST=localhost",
+	    "SCRIPT_FILENAME=/var/www/html/index.php",
+	    "HTTP_X_FORWARDED_FOR=198.51.100.7, 10.0.0.9",
+	    "APP_ENV=",
+	    "ORIGINAL_REMOTE_ADDR=10.0.0.2",
+	    "ORIGINAL_REMOTE_PORT=40000");
+	vec_free(&v);
+	vec_cfg_free(&cfg);
+}
+
+/*
+ * 11c: REMOTE_ADDR written twice (fastcgi_param REMOTE_ADDR after the
+ * include): the peer is the last value, as the backend would read it
+ * without the gateway.  Here the last one is an untrusted address, so
+ * no forwarded header is believed.
+ */
+static void
+peers_b_11c_repeated_remote_addr(void **state)
+{
+	struct config	 cfg;
+	struct vrun	 v;
+	struct vreq	 q = { .hdr = {
+			    "REMOTE_ADDR=192.0.2.99",
+			    "HTTP_X_FORWARDED_FOR=198.51.100.7" } };
+
+	ref_cfg(&cfg, 0);
+	ref_run(&cfg, &v, &q);
+	VEC_STATUS(&v, 200, EV_NONE);
+	VEC_EVENTS(&v, 1, EV_UNTRUSTED_PEER, LOG_LVL_WARNING);
+	VEC_PARAM(&v, "REMOTE_ADDR", "192.0.2.99");
+	VEC_ABSENT(&v, "ORIGINAL_REMOTE_ADDR");
 	vec_free(&v);
 	vec_cfg_free(&cfg);
 }
@@ -2034,6 +2106,8 @@ main(void)
 		cmocka_unit_test(peers_b_09_no_state_between_requests),
 		cmocka_unit_test(peers_b_10_two_header_lines),
 		cmocka_unit_test(peers_b_11_duplicate_params),
+		cmocka_unit_test(peers_b_11b_repeated_config_params),
+		cmocka_unit_test(peers_b_11c_repeated_remote_addr),
 		cmocka_unit_test(peers_b_12_empty_elements),
 		cmocka_unit_test(peers_b_13_leading_trailing_comma),
 		cmocka_unit_test(peers_b_14_space_not_separator),
