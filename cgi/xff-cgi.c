@@ -62,6 +62,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "confload.h"
 #include "correct.h"
 
 #ifndef SYSCONFDIR

@@ -28,6 +28,7 @@
 
 #include <fcgiapp.h>
 
+#include "confload.h"
 #include "daemon.h"
 #include "front.h"
 #include "log.h"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "confload.h"
 #include "daemon.h"
 #include "explain.h"
 

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <regex.h>
+#include "diag.h"
 #include "ipaddr.h"
 
 #define XFF_DEPTH_MAX	64
@@ -96,34 +97,34 @@ struct config {
 	char		*log_file;		/* LOG_TO_FILE: the absolute path */
 };
 
-/* Messages from loading: errors make the load fail; warnings do not. */
-struct diag {
-	char		**msg;
-	int		 *is_error;
-	size_t		  n;
-	size_t		  nerrors;
+/* One entry of a parsed INI file: a section line (key NULL) or a key. */
+struct ini_entry {
+	const char	*section;	/* lower case; "" before any section */
+	const char	*key;		/* lower case; NULL for a section line */
+	const char	*value;		/* as the INI parser read it */
+};
+
+/* A parsed INI file: its entries, each (section, key) at most once. */
+struct ini_doc {
+	const struct ini_entry	*v;
+	size_t			 n;
 };
 
 /* Fills cfg with the defaults of SPEC 2 (no file involved). Returns 0 or -1 (no memory). */
 int	config_defaults(struct config *cfg);
 
 /*
- * Loads and validates the INI file at path into cfg (SPEC 2).  Every
- * problem is added to d as "PATH: [section] key: problem" (or
- * "PATH: problem" / "PATH:LINE: problem" when no key is involved).
- * Returns 0 when there was no error (warnings may have been added; cfg
- * is then complete), -1 otherwise (cfg is freed and zeroed).
+ * Validates the document read from path and builds cfg (SPEC 2).  Every
+ * problem is added to d as "PATH: [section] key: problem" (or "PATH:
+ * problem" when no key is involved).  Returns 0 when there was no error
+ * (warnings may have been added; cfg is then complete), -1 otherwise
+ * (cfg is freed and zeroed).
  */
-int	config_load(const char *path, struct config *cfg, struct diag *d);
+int	config_build(const char *path, const struct ini_doc *doc,
+	    struct config *cfg, struct diag *d);
 
-/* Releases everything config_load or config_defaults allocated. */
+/* Releases everything config_build or config_defaults allocated. */
 void	config_free(struct config *cfg);
-
-void	diag_init(struct diag *d);
-/* Appends a formatted message; is_error 1 for an error, 0 for a warning. */
-void	diag_add(struct diag *d, int is_error, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
-void	diag_free(struct diag *d);
 
 /* Returns the name of a level ("error", "warning", "info", "debug"). */
 const char *log_level_name(enum log_level l);

@@ -30,7 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "confload.h"
 #include "ipaddr.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);

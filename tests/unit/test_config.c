@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "confload.h"
 #include "ipaddr.h"
 #include "xstr.h"
 
@@ -916,6 +916,45 @@ test_bad_log(void **state)
 	assert_string_equal(log_level_name(LOG_LVL_DEBUG), "debug");
 }
 
+/*
+ * A key set twice in a section, also in two blocks of it, is an error
+ * naming both lines (SPEC 2); iniparser alone keeps the last silently.
+ */
+static void
+test_repeated_keys(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*err;
+	} v[] = {
+		{ "[trust]\nproxies = 10.0.0.1\nproxies = 10.0.0.2\n",
+		    "[trust] proxies: set twice, on lines 2 and 3: the INI "
+		    "parser would keep only the last; write the key once" },
+		{ "[trust]\nx_for = 1\n[rules]\nstrict = yes\n\n[trust]\n"
+		    "x_for = 2\n", "[trust] x_for: set twice, on lines 2 and 7" },
+		{ "[Trust]\nX_For = 1\n[trust]\nx_for = 1\n",
+		    "[trust] x_for: set twice, on lines 2 and 4" },
+		{ "[rules]\nexempt = \"^a/$ \\\n  ^b/$\"\nexempt = ^c/$\n",
+		    "[rules] exempt: set twice, on lines 2 and 4" },
+		{ "[gateway]\nbackend = unix:/run/a.sock\nworkers = 4\n"
+		    "backend = unix:/run/b.sock\n",
+		    "[gateway] backend: set twice, on lines 2 and 4" },
+		{ "[log]\nlevel=info\nlevel =debug\n",
+		    "[log] level: set twice, on lines 2 and 3" },
+	};
+	struct config	cfg;
+	size_t		i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		expect_error(v[i].text, v[i].err);
+	/* the same key in two sections is two keys */
+	expect_ok("[gateway]\nbackend = unix:/run/b.sock\n[trust]\n"
+	    "x_for = 2\n[rules]\nstrict = no\n[log]\nlevel = info\n", &cfg);
+	assert_int_equal(cfg.x_for, 2);
+	config_free(&cfg);
+}
+
 /* listen_owner, listen_group, listen_mode and pid (standalone mode). */
 static void
 test_socket_keys(void **state)
@@ -1192,6 +1231,7 @@ main(void)
 		cmocka_unit_test(test_bad_listen_backend),
 		cmocka_unit_test(test_bad_log),
 		cmocka_unit_test(test_socket_keys),
+		cmocka_unit_test(test_repeated_keys),
 		cmocka_unit_test(test_strip_headers),
 		cmocka_unit_test(test_header_required),
 		cmocka_unit_test(test_loose_warning),
