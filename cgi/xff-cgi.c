@@ -468,7 +468,7 @@ main(int argc, char *argv[])
 		fatal("%s: bad configuration, request refused", cfgpath);
 	}
 	log_max = cfg.log_level;
-	if (cfg.log_syslog) {
+	if (cfg.log_target == LOG_TO_SYSLOG) {
 		openlog("xff-cgi", LOG_PID, LOG_DAEMON);
 		log_syslog = 1;
 	}

@@ -120,7 +120,7 @@ static void
 fatal_msg(const struct config *cfg, const char *msg)
 {
 	fprintf(stderr, "xff-gateway: %s\n", msg);
-	if (cfg != NULL && cfg->log_syslog && !debug_mode)
+	if (cfg != NULL && cfg->log_target == LOG_TO_SYSLOG && !debug_mode)
 		log_msg(LOG_LVL_ERROR, NULL, "%s", msg);
 }
 
@@ -528,7 +528,7 @@ reload(const char *cfgpath)
 		    "changes take effect at the next restart");
 	atomic_store(&c->refs, 1);
 	cfgref_swap(c);
-	log_setup(c->cfg.log_syslog, c->cfg.log_level, debug_mode);
+	log_setup(c->cfg.log_target == LOG_TO_SYSLOG, c->cfg.log_level, debug_mode);
 	STATS_INC(stats.reloads_ok);
 	log_msg(LOG_LVL_INFO, NULL, "configuration reloaded from %s", cfgpath);
 }
@@ -606,7 +606,7 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 	int			 rc = 1;
 
 	debug_mode = debug;
-	log_setup(cfg->log_syslog, cfg->log_level, debug);
+	log_setup(cfg->log_target == LOG_TO_SYSLOG, cfg->log_level, debug);
 	if (cfg->backend.kind == SOCK_NONE) {
 		fatal_msg(cfg, "[gateway] backend is required");
 		return 1;

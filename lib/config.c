@@ -53,9 +53,9 @@
 #define INI_FMT_OPEN	"iniparser: cannot open %s\n"
 
 static const char *const gateway_keys[] = {
-	"listen", "backend", "workers", "connect_timeout",
-	"backend_timeout", "keep_conn", "user", "group", "status_uri",
-	"status_allow", NULL
+	"listen", "listen_owner", "listen_group", "listen_mode", "backend",
+	"workers", "connect_timeout", "backend_timeout", "keep_conn", "user",
+	"group", "pid", "status_uri", "status_allow", NULL
 };
 static const char *const trust_keys[] = {
 	"x_for", "x_proto", "x_host", "x_port", "x_prefix", "forwarded",
@@ -821,6 +821,58 @@ get_str(struct load *l, const char *sec, const char *key, char **dst)
 	*dst = s;
 }
 
+/*
+ * Reads a file mode into *dst when present: octal digits, at most 0777
+ * ("0660", "660").
+ */
+static void
+get_mode(struct load *l, const char *sec, const char *key, int *dst)
+{
+	const char	*v;
+	char		 e[ESC_CAP];
+	size_t		 i;
+	int		 m = 0;
+
+	if ((v = getval(l, sec, key)) == NULL)
+		return;
+	for (i = 0; v[i] >= '0' && v[i] <= '7' && i < 5; i++)
+		m = m * 8 + (v[i] - '0');
+	if (i == 0 || v[i] != '\0' || m > 0777)
+		saykey(l, 1, sec, key, "\"%s\" is not a file mode (octal, "
+		    "such as 0660, at most 0777)", esc(v, e));
+	else
+		*dst = m;
+}
+
+/*
+ * Reads an absolute file path into *dst when present (empty gives NULL):
+ * it starts with '/' and holds no control character.
+ */
+static void
+get_path(struct load *l, const char *sec, const char *key, char **dst)
+{
+	const char	*v;
+	char		 e[ESC_CAP];
+	size_t		 i;
+
+	if ((v = getval(l, sec, key)) == NULL || *v == '\0') {
+		if (v != NULL) {
+			free(*dst);
+			*dst = NULL;
+		}
+		return;
+	}
+	for (i = 0; v[i] != '\0'; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			break;
+	if (v[0] != '/' || v[i] != '\0' || i >= 4096) {
+		saykey(l, 1, sec, key, "\"%s\" is not an absolute path",
+		    esc(v, e));
+		return;
+	}
+	get_str(l, sec, key, dst);
+}
+
 /* Reads a socket address into *dst when present (empty gives SOCK_NONE). */
 static void
 get_sock(struct load *l, const char *sec, const char *key,
@@ -854,6 +906,9 @@ get_cidrs(struct load *l, const char *sec, const char *key,
 static void
 load_gateway(struct load *l)
 {
+	static const char *const sockattr[] = {
+		"listen_owner", "listen_group", "listen_mode"
+	};
 	struct config	*cfg = l->cfg;
 	const char	*v;
 	char		 e[ESC_CAP];
@@ -865,6 +920,10 @@ load_gateway(struct load *l)
 	get_seconds(l, "gateway", "connect_timeout", &cfg->connect_timeout);
 	get_seconds(l, "gateway", "backend_timeout", &cfg->backend_timeout);
 	get_bool(l, "gateway", "keep_conn", &cfg->keep_conn);
+	get_str(l, "gateway", "listen_owner", &cfg->listen_owner);
+	get_str(l, "gateway", "listen_group", &cfg->listen_group);
+	get_mode(l, "gateway", "listen_mode", &cfg->listen_mode);
+	get_path(l, "gateway", "pid", &cfg->pid_file);
 	get_str(l, "gateway", "user", &cfg->user);
 	get_str(l, "gateway", "group", &cfg->group);
 	if ((v = getval(l, "gateway", "status_uri")) != NULL && *v != '\0') {
@@ -879,6 +938,11 @@ load_gateway(struct load *l)
 	}
 	get_str(l, "gateway", "status_uri", &cfg->status_uri);
 	get_cidrs(l, "gateway", "status_allow", &cfg->status_allow);
+	for (i = 0; i < 3; i++)
+		if (getval(l, "gateway", sockattr[i]) != NULL &&
+		    cfg->listen.kind != SOCK_UNIX)
+			saykey(l, 0, "gateway", sockattr[i], "applies only to "
+			    "a socket the gateway creates (listen = unix:...)");
 }
 
 /* Validates and reads [trust]. */
@@ -954,12 +1018,16 @@ load_cgi_log(struct load *l)
 	}
 	if ((v = getval(l, "log", "target")) != NULL) {
 		if (xstr_caseeqc(xstr_c(v), "stderr"))
-			cfg->log_syslog = 0;
+			cfg->log_target = LOG_TO_STDERR;
 		else if (xstr_caseeqc(xstr_c(v), "syslog"))
-			cfg->log_syslog = 1;
-		else
+			cfg->log_target = LOG_TO_SYSLOG;
+		else if (v[0] == '/') {
+			get_path(l, "log", "target", &cfg->log_file);
+			cfg->log_target = LOG_TO_FILE;
+		} else
 			saykey(l, 1, "log", "target", "\"%s\" is not a target "
-			    "(stderr, syslog)", esc(v, e));
+			    "(stderr, syslog, or the absolute path of a file)",
+			    esc(v, e));
 	}
 }
 
@@ -1242,6 +1310,7 @@ config_defaults(struct config *cfg)
 	cfg->connect_timeout = 5;
 	cfg->backend_timeout = 60;
 	cfg->keep_conn = 1;
+	cfg->listen_mode = 0660;
 	cfg->x_for = 1;
 	cfg->x_proto = 1;
 	cfg->clean = 1;
@@ -1323,8 +1392,12 @@ void
 config_free(struct config *cfg)
 {
 	free(cfg->path);
+	free(cfg->listen_owner);
+	free(cfg->listen_group);
+	free(cfg->pid_file);
 	free(cfg->user);
 	free(cfg->group);
+	free(cfg->log_file);
 	free(cfg->status_uri);
 	cidrset_free(&cfg->status_allow);
 	cidrset_free(&cfg->proxies);

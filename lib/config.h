@@ -17,6 +17,13 @@ enum log_level {
 	LOG_LVL_DEBUG
 };
 
+/* Where log lines go ([log] target). */
+enum log_target {
+	LOG_TO_STDERR = 0,
+	LOG_TO_SYSLOG,
+	LOG_TO_FILE
+};
+
 /* A socket address as written in listen = / backend =. */
 struct sockspec {
 	int		 kind;		/* SOCK_NONE, SOCK_UNIX or SOCK_TCP */
@@ -45,6 +52,10 @@ struct config {
 	double		 connect_timeout;	/* 5 */
 	double		 backend_timeout;	/* 60 */
 	int		 keep_conn;		/* 1 */
+	char		*listen_owner;		/* NULL: the gateway's user */
+	char		*listen_group;		/* NULL: the gateway's group */
+	int		 listen_mode;		/* 0660 */
+	char		*pid_file;		/* pid =, NULL when empty */
 	char		*user;			/* NULL when empty */
 	char		*group;			/* NULL when empty */
 	char		*status_uri;		/* NULL when empty */
@@ -81,7 +92,8 @@ struct config {
 
 	/* [log] */
 	enum log_level	 log_level;		/* LOG_LVL_INFO */
-	int		 log_syslog;		/* 0: stderr, 1: syslog */
+	enum log_target	 log_target;		/* LOG_TO_STDERR */
+	char		*log_file;		/* LOG_TO_FILE: the absolute path */
 };
 
 /* Messages from loading: errors make the load fail; warnings do not. */

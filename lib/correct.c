@@ -78,6 +78,7 @@ struct belief {
 	int		fwd_for_ok;	/* a valid for was taken */
 	int		xff_chosen;
 	size_t		xff_sel;	/* index from the right in xff.r */
+	int		walk_out;	/* the walk ran out: all elements trusted */
 	struct xstr	client_text;	/* chosen client element */
 	int		client_ok;
 	struct ip	client;
@@ -383,6 +384,13 @@ believe_forwarded(struct work *w, struct belief *b)
 	return 0;
 }
 
+/* Returns 1 when [trust] proxies names anything (addresses or unix:). */
+static int
+proxies_set(const struct config *c)
+{
+	return c->proxies.n > 0 || c->proxies.has_unix;
+}
+
 /*
  * Chooses the X-Forwarded-For element (3.2): by count, or walking over
  * trusted proxies from the right, or the leftmost in loose mode.
@@ -411,7 +419,7 @@ choose_xff(struct work *w, struct belief *b)
 			invalid(w, P_XFF, b->xff->leftmost);
 		return;
 	}
-	if (c->proxies.n > 0) {
+	if (proxies_set(c)) {
 		for (i = 0; i < depth && i < b->xff->nkept; i++) {
 			if (i + 1 == depth)
 				break;
@@ -419,8 +427,10 @@ choose_xff(struct work *w, struct belief *b)
 			    !cidrset_match_ip(&c->proxies, &ip))
 				break;
 		}
-		if (i == b->xff->nkept)
+		if (i == b->xff->nkept) {
+			b->walk_out = 1;
 			i--;
+		}
 	} else
 		i = b->xff->n >= depth ? depth - 1 : b->xff->n - 1;
 	b->xff_sel = i;
@@ -837,7 +847,10 @@ apply_rules(struct work *w, const struct belief *b, struct xstr hdr,
 		return;
 	}
 logs:
-	if (usable && n < depth)
+	/* With proxies, x_for is the longest walk (SPEC 3.5): only a walk
+	 * that ran out of elements, all trusted, is a mismatch. */
+	if (usable && n < depth && (b->walk_out || !proxies_set(c) ||
+	    (c->x_for == 0 && c->forwarded >= 1)))
 		add_event(r, EV_DEPTH_MISMATCH, LOG_LVL_WARNING, hdrname, hdr);
 	else if (usable && n > depth)
 		add_event(r, EV_SPOOF_ATTEMPT, LOG_LVL_INFO, hdrname, hdr);

@@ -121,10 +121,20 @@ params_lookup(const struct params *pl, const struct params_index *ix,
 	return ix->slot[j] == 0 ? -1 : (long)ix->slot[j] - 1;
 }
 
+/* slot_of[] of an input whose value replaced the one already in place. */
+#define NO_SLOT		UINT32_MAX
+
+/* Returns 1 when name is a request header's param (HTTP_*). */
+static int
+is_header(struct xstr name)
+{
+	return name.len > 5 && memcmp(name.p, "HTTP_", 5) == 0;
+}
+
 /*
- * Joins the values of repeated names: sizes each joined value, then
- * copies every value once into its slot's buffer.  slot_of[i] is the
- * output index of in[i].
+ * Joins the values of repeated header names: sizes each joined value,
+ * then copies every value once into its slot's buffer.  slot_of[i] is
+ * the output index of in[i], or NO_SLOT for an input to skip.
  */
 static int
 join_repeated(const struct param *in, size_t nin, const unsigned *slot_of,
@@ -140,6 +150,8 @@ join_repeated(const struct param *in, size_t nin, const unsigned *slot_of,
 	memset(size, 0, out->n * sizeof(*size));
 	memset(seen, 0, out->n * sizeof(*seen));
 	for (i = 0; i < nin; i++) {
+		if (slot_of[i] == NO_SLOT)
+			continue;
 		size[slot_of[i]] += in[i].value.len + 2;
 		seen[slot_of[i]]++;
 	}
@@ -154,9 +166,9 @@ join_repeated(const struct param *in, size_t nin, const unsigned *slot_of,
 		seen[j] = 0;		/* from here: occurrences copied */
 	}
 	for (i = 0; i < nin; i++) {
-		o = &out->v[slot_of[i]];
-		if (size[slot_of[i]] == 0)
+		if (slot_of[i] == NO_SLOT || size[slot_of[i]] == 0)
 			continue;
+		o = &out->v[slot_of[i]];
 		if (seen[slot_of[i]]++ > 0) {
 			memcpy((char *)o->value.p + o->value.len,
 			    xstr_eqc(o->name, "HTTP_COOKIE") ? "; " : ", ", 2);
@@ -171,8 +183,9 @@ join_repeated(const struct param *in, size_t nin, const unsigned *slot_of,
 }
 
 /*
- * Joins repeated names: one pass assigns every input its output slot
- * through the hash index; only when a name repeats are the values joined.
+ * Merges repeated names: one pass assigns every input its output slot
+ * through the hash index; a repeated non-header name takes the later
+ * value in place, and only when a header name repeats are values joined.
  */
 int
 params_join(const struct param *in, size_t nin, struct params *out,
@@ -206,6 +219,11 @@ params_join(const struct param *in, size_t nin, struct params *out,
 		if (ix->slot[j] == 0) {
 			out->v[out->n++] = in[i];
 			ix->slot[j] = (unsigned)out->n;
+		} else if (!is_header(in[i].name)) {
+			/* Written twice by the server's config: the last stands. */
+			out->v[ix->slot[j] - 1].value = in[i].value;
+			slot_of[i] = NO_SLOT;
+			continue;
 		} else
 			repeated = 1;
 		slot_of[i] = ix->slot[j] - 1;

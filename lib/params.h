@@ -35,9 +35,10 @@ struct params_index {
 
 /*
  * Builds in out (emptied first) one param per name from in, in order of
- * first appearance: values of repeated names are joined in order with
- * ", " ("; " for HTTP_COOKIE).  Fills ix, an index of out's names.
- * Returns 0, or -1 when out of memory.
+ * first appearance (SPEC 3): values of repeated request headers (HTTP_*)
+ * are joined in order with ", " ("; " for HTTP_COOKIE); any other
+ * repeated name keeps its last value, at its first position.  Fills ix,
+ * an index of out's names.  Returns 0, or -1 when out of memory.
  */
 int	params_join(const struct param *in, size_t nin, struct params *out,
 	    struct params_index *ix, struct arena *a);

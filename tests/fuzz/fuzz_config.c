@@ -160,7 +160,7 @@ check_config(const struct config *c)
 	    c->rewrite_remote_addr | c->exempt_stealth | c->keep_original |
 	    c->strip_proxy_header | c->has_gateway) <= 1);
 	CHECK(c->log_level >= LOG_LVL_ERROR && c->log_level <= LOG_LVL_DEBUG);
-	CHECK(c->log_syslog == 0 || c->log_syslog == 1);
+	CHECK(c->log_target <= LOG_TO_FILE && (c->log_target == LOG_TO_FILE) == (c->log_file != NULL));
 	check_set(&c->status_allow);
 	check_set(&c->proxies);
 	CHECK(c->nexempt == 0 || (c->exempt != NULL && c->exempt_src != NULL));

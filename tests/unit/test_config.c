@@ -154,6 +154,27 @@ expect_ok(const char *text, struct config *cfg)
 	diag_free(&d);
 }
 
+/* Loads text, expects success with a warning containing sub. */
+static void
+expect_warning(const char *text, const char *sub)
+{
+	struct config	cfg;
+	struct diag	d;
+	int		rc;
+
+	rc = load_text(text, &cfg, &d);
+	if (rc != 0 || !has_msg(&d, 0, sub)) {
+		print_message("input:\n%s\nexpected warning containing: %s\n",
+		    text, sub);
+		dump(&d);
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(d.nerrors, 0);
+	assert_true(has_msg(&d, 0, sub));
+	diag_free(&d);
+	config_free(&cfg);
+}
+
 /* Returns 1 when the text is an IP inside set. */
 static int
 in_set(const struct cidrset *set, const char *ip)
@@ -215,7 +236,7 @@ check_defaults(const struct config *cfg)
 		assert_string_equal(cfg->strip_headers[i], strip[i]);
 	assert_null(cfg->cgi_program);
 	assert_int_equal(cfg->log_level, LOG_LVL_INFO);
-	assert_int_equal(cfg->log_syslog, 0);
+	assert_int_equal(cfg->log_target, LOG_TO_STDERR);
 }
 
 /* SPEC 2 defaults, from config_defaults(). */
@@ -380,7 +401,7 @@ test_full_file(void **state)
 	assert_string_equal(cfg.strip_headers[2], "HTTP_X_OTHER");
 	assert_string_equal(cfg.cgi_program, "/usr/lib/cgi-bin/app.py");
 	assert_int_equal(cfg.log_level, LOG_LVL_DEBUG);
-	assert_int_equal(cfg.log_syslog, 1);
+	assert_int_equal(cfg.log_target, LOG_TO_SYSLOG);
 	config_free(&cfg);
 	assert_true(is_zeroed(&cfg));
 }
@@ -876,15 +897,77 @@ test_bad_log(void **state)
 	expect_error("[log]\nlevel = verbose\n", "[log] level: \"verbose\" is "
 	    "not a level (error, warning, info, debug)");
 	expect_error("[log]\ntarget = file\n", "[log] target: \"file\" is not "
-	    "a target (stderr, syslog)");
+	    "a target (stderr, syslog, or the absolute path of a file)");
+	expect_error("[log]\ntarget = var/log/x.log\n", "[log] target: "
+	    "\"var/log/x.log\" is not a target");
+	expect_error("[log]\ntarget = \"/var/log/a\tb\"\n", "[log] target: "
+	    "\"/var/log/a\\x09b\" is not an absolute path");
+	expect_ok("[log]\ntarget = /var/log/xff-gateway.log\n", &cfg);
+	assert_int_equal(cfg.log_target, LOG_TO_FILE);
+	assert_string_equal(cfg.log_file, "/var/log/xff-gateway.log");
+	config_free(&cfg);
 	expect_ok("[log]\nlevel = warning\ntarget = stderr\n", &cfg);
 	assert_int_equal(cfg.log_level, LOG_LVL_WARNING);
-	assert_int_equal(cfg.log_syslog, 0);
+	assert_int_equal(cfg.log_target, LOG_TO_STDERR);
 	assert_string_equal(log_level_name(cfg.log_level), "warning");
 	config_free(&cfg);
 	assert_string_equal(log_level_name(LOG_LVL_ERROR), "error");
 	assert_string_equal(log_level_name(LOG_LVL_INFO), "info");
 	assert_string_equal(log_level_name(LOG_LVL_DEBUG), "debug");
+}
+
+/* listen_owner, listen_group, listen_mode and pid (standalone mode). */
+static void
+test_socket_keys(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*err;	/* NULL: loads */
+		int		 mode;
+	} v[] = {
+		{ "listen_mode = 0660", NULL, 0660 },
+		{ "listen_mode = 666", NULL, 0666 },
+		{ "listen_mode = 0", NULL, 0 },
+		{ "listen_mode = 0777", NULL, 0777 },
+		{ "listen_mode = 01777", "is not a file mode", 0 },
+		{ "listen_mode = 0668", "is not a file mode", 0 },
+		{ "listen_mode = rw-rw----", "is not a file mode", 0 },
+		{ "listen_mode = ", "is not a file mode", 0 },
+		{ "listen_mode = 00000660", "is not a file mode", 0 },
+		{ "pid = run/x.pid", "[gateway] pid: \"run/x.pid\" is not an "
+		    "absolute path", 0 },
+	};
+	struct config	cfg;
+	char		text[256];
+	size_t		i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		snprintf(text, sizeof(text), "[gateway]\nlisten = "
+		    "unix:/run/x.sock\n%s\n", v[i].text);
+		if (v[i].err != NULL) {
+			expect_error(text, v[i].err);
+			continue;
+		}
+		expect_ok(text, &cfg);
+		assert_int_equal(cfg.listen_mode, v[i].mode);
+		config_free(&cfg);
+	}
+	expect_ok("[gateway]\nlisten = unix:/run/x.sock\n"
+	    "listen_owner = www-data\nlisten_group = www-data\n"
+	    "pid = /run/xff-gateway/xff-gateway.pid\n", &cfg);
+	assert_string_equal(cfg.listen_owner, "www-data");
+	assert_string_equal(cfg.listen_group, "www-data");
+	assert_string_equal(cfg.pid_file, "/run/xff-gateway/xff-gateway.pid");
+	config_free(&cfg);
+	expect_ok("[gateway]\nbackend = unix:/run/b.sock\n", &cfg);
+	assert_int_equal(cfg.listen_mode, 0660);
+	assert_null(cfg.listen_owner);
+	assert_null(cfg.pid_file);
+	config_free(&cfg);
+	expect_warning("[gateway]\nlisten = 127.0.0.1:9000\n"
+	    "listen_owner = www-data\n", "[gateway] listen_owner: applies only "
+	    "to a socket the gateway creates (listen = unix:...)");
 }
 
 /* strip_headers: the forwarded headers and non-tokens are refused. */
@@ -1108,6 +1191,7 @@ main(void)
 		cmocka_unit_test(test_sockspec),
 		cmocka_unit_test(test_bad_listen_backend),
 		cmocka_unit_test(test_bad_log),
+		cmocka_unit_test(test_socket_keys),
 		cmocka_unit_test(test_strip_headers),
 		cmocka_unit_test(test_header_required),
 		cmocka_unit_test(test_loose_warning),

@@ -303,9 +303,10 @@ peers_b_03_empty_blank_commas(void **state)
  * 4: x_for 2, one entry 198.51.100.7: strict -> 400 depth_mismatch.
  * Lenient, SPEC 3.2 differs from the row ("leave unchanged"): with
  * proxies, the first element from the right that is not a trusted proxy
- * is the client, so 198.51.100.7, with a depth_mismatch warning (n <
- * x_for); in count mode (no proxies) the whole chain is used as
- * django-xff does, the leftmost, also with depth_mismatch.
+ * is the client, so 198.51.100.7; x_for is then the longest walk, and a
+ * walk that stops at an untrusted element logs nothing (SPEC 3.5).  In
+ * count mode (no proxies) the whole chain is used as django-xff does,
+ * the leftmost, with depth_mismatch.
  */
 static void
 peers_b_04_too_few_entries(void **state)
@@ -323,7 +324,7 @@ peers_b_04_too_few_entries(void **state)
 	set_strict(&cfg, 0);
 	xff_run(&cfg, &v, NULL, "198.51.100.7");
 	VEC_STATUS(&v, 200, EV_NONE);
-	VEC_EVENTS(&v, 1, EV_DEPTH_MISMATCH, LOG_LVL_WARNING);
+	VEC_EVENTS(&v, 0);
 	VEC_PARAM(&v, "REMOTE_ADDR", "198.51.100.7");
 	vec_free(&v);
 	vec_cfg_free(&cfg);
@@ -416,6 +417,91 @@ peers_b_06_all_trusted(void **state)
 	VEC_STATUS(&v, 400, EV_DEPTH_MISMATCH);
 	vec_free(&v);
 	vec_cfg_free(&cfg);
+}
+
+/*
+ * 6b (SPEC 3.5, revision 10): with proxies, x_for is the longest walk, as
+ * nginx's real_ip_recursive: the realip habit "proxies = 10.0.0.0/8,
+ * x_for = 5" logs nothing on normal traffic; only a walk that runs out of
+ * elements, all trusted, logs depth_mismatch.  strict and always_proxy
+ * still compare n with x_for.  "unix:" alone in proxies is a walk too:
+ * it never matches an element, so the rightmost element is the client.
+ */
+static void
+peers_b_06b_longest_walk(void **state)
+{
+	static const struct {
+		const char	*proxies;
+		int		 x_for, strict, always, exempt;
+		const char	*xff;
+		int		 status;
+		enum xff_event	 ev;	/* the one event logged, or EV_NONE */
+		enum log_level	 lvl;
+		const char	*client;
+	} t[] = {
+		{ "10.0.0.0/8", 5, 0, 0, 0, "198.51.100.7, 10.1.1.1", 200,
+		    EV_NONE, 0, "198.51.100.7" },
+		{ "10.0.0.0/8", 5, 0, 0, 0, "198.51.100.7", 200,
+		    EV_NONE, 0, "198.51.100.7" },
+		{ "10.0.0.0/8", 5, 0, 0, 0, "6.6.6.6, 198.51.100.7, 10.1.1.1",
+		    200, EV_NONE, 0, "198.51.100.7" },
+		{ "10.0.0.0/8", 5, 0, 0, 0, "10.2.2.2, 10.1.1.1", 200,
+		    EV_DEPTH_MISMATCH, LOG_LVL_WARNING, "10.2.2.2" },
+		{ "10.0.0.0/8", 5, 0, 0, 1, "198.51.100.7, 10.1.1.1", 200,
+		    EV_NONE, 0, "198.51.100.7" },
+		{ "10.0.0.0/8", 5, 0, 0, 1, "10.2.2.2, 10.1.1.1", 200,
+		    EV_DEPTH_MISMATCH, LOG_LVL_WARNING, "10.2.2.2" },
+		{ "10.0.0.0/8", 2, 0, 0, 0,
+		    "1.1.1.1, 2.2.2.2, 198.51.100.7, 10.1.1.1", 200,
+		    EV_SPOOF_ATTEMPT, LOG_LVL_INFO, "198.51.100.7" },
+		{ "10.0.0.0/8", 5, 1, 0, 0, "198.51.100.7, 10.1.1.1", 400,
+		    EV_DEPTH_MISMATCH, LOG_LVL_WARNING, NULL },
+		{ "10.0.0.0/8", 5, 0, 1, 0, "198.51.100.7, 10.1.1.1", 400,
+		    EV_DEPTH_MISMATCH, LOG_LVL_WARNING, NULL },
+		{ "10.0.0.9 unix:", 3, 0, 0, 0, "198.51.100.7, 10.0.0.9",
+		    200, EV_NONE, 0, "198.51.100.7" },
+		{ "unix:", 2, 0, 0, 0, "1.2.3.4, 5.6.7.8", 200, EV_NONE, 0,
+		    "5.6.7.8" },
+		{ "unix:", 3, 0, 0, 0, "5.6.7.8", 200, EV_NONE, 0,
+		    "5.6.7.8" },
+	};
+	struct config	 cfg;
+	struct vrun	 v;
+	struct vreq	 q = { .peer = "unix:", .peer_port = "" };
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		print_message("row %zu: proxies %s x_for %d xff %s\n", i,
+		    t[i].proxies, t[i].x_for, t[i].xff);
+		vec_cfg(&cfg);
+		vec_cfg_proxies(&cfg, t[i].proxies);
+		if (!cfg.proxies.has_unix)
+			q.peer = "10.0.0.2";
+		else
+			q.peer = "unix:";
+		cfg.x_proto = 0;
+		cfg.x_for = t[i].x_for;
+		cfg.strict = t[i].strict;
+		cfg.always_proxy = t[i].always;
+		cfg.header_required = t[i].strict || t[i].always;
+		if (t[i].exempt) {
+			vec_cfg_exempt(&cfg, "^health$");
+			q.uri = "/health";
+		} else
+			q.uri = NULL;
+		vec_run_hdr(&cfg, &v, &q, XFF, t[i].xff);
+		VEC_STATUS(&v, t[i].status, t[i].status == 200 ? EV_NONE :
+		    t[i].ev);
+		if (t[i].ev == EV_NONE)
+			VEC_EVENTS(&v, 0);
+		else
+			VEC_EVENTS(&v, 1, t[i].ev, t[i].lvl);
+		if (t[i].client != NULL)
+			VEC_PARAM(&v, "REMOTE_ADDR", t[i].client);
+		vec_free(&v);
+		vec_cfg_free(&cfg);
+	}
 }
 
 /*
@@ -572,9 +658,9 @@ peers_b_10_two_header_lines(void **state)
 }
 
 /*
- * 11: duplicate FastCGI params: joined in received order at the place of
- * the first (", "; "; " for HTTP_COOKIE), never "last wins"; joining is
- * not a change (no ORIGINAL_).  x_for 2: the inner 10.0.0.9 is trusted,
+ * 11: duplicate header params (nginx 1.22: one per header line): joined
+ * in received order at the place of the first (", "; "; " for
+ * HTTP_COOKIE), never "last wins"; joining is not a change (no ORIGINAL_).  x_for 2: the inner 10.0.0.9 is trusted,
  * so 198.51.100.7 is the client.
  */
 static void
@@ -610,6 +696,78 @@ peers_b_11_duplicate_params(void **state)
 	    "HTTP_ACCEPT=text/html, */*",
 	    "ORIGINAL_REMOTE_ADDR=10.0.0.2",
 	    "ORIGINAL_REMOTE_PORT=40000");
+	vec_free(&v);
+	vec_cfg_free(&cfg);
+}
+
+/*
+ * 11b (SPEC 3, revision 10): a repeated param that is not a header was
+ * written twice by the server's configuration (include fastcgi.conf, then
+ * fastcgi_param SCRIPT_FILENAME again; the WSGI override
+ * fastcgi_param SCRIPT_NAME ""): the last value stands, at the position
+ * of the first, as PHP-FPM and uWSGI read it, and it is no change (no
+ * ORIGINAL_).  Header params next to them are still joined.
+ */
+static void
+peers_b_11b_repeated_config_params(void **state)
+{
+	struct config	 cfg;
+	struct vrun	 v;
+	struct vreq	 q = { .hdr = {
+			    "SCRIPT_FILENAME=/srv/www/index.php",
+			    "HTTP_X_FORWARDED_FOR=198.51.100.7",
+			    "APP_ENV=one",
+			    "SCRIPT_FILENAME=/var/www/html/index.php",
+			    "SCRIPT_NAME=",
+			    "APP_ENV=two",
+			    "HTTP_X_FORWARDED_FOR=10.0.0.9",
+			    "APP_ENV=" } };
+
+	ref_cfg(&cfg, 1);
+	cfg.x_for = 2;
+	ref_run(&cfg, &v, &q);
+	VEC_STATUS(&v, 200, EV_NONE);
+	VEC_EVENTS(&v, 0);
+	VEC_PARAMS(&v,
+	    "REQUEST_METHOD=GET",
+	    "SCRIPT_NAME=",
+	    "REQUEST_URI=/",
+	    "DOCUMENT_URI=/",
+	    "REQUEST_SCHEME=http",
+	    "REMOTE_ADDR=198.51.100.7",
+	    "SERVER_PORT=80",
+	    "SERVER_NAME=localhost",
+	    "HTTP_HOST=localhost",
+	    "SCRIPT_FILENAME=/var/www/html/index.php",
+	    "HTTP_X_FORWARDED_FOR=198.51.100.7, 10.0.0.9",
+	    "APP_ENV=",
+	    "ORIGINAL_REMOTE_ADDR=10.0.0.2",
+	    "ORIGINAL_REMOTE_PORT=40000");
+	vec_free(&v);
+	vec_cfg_free(&cfg);
+}
+
+/*
+ * 11c: REMOTE_ADDR written twice (fastcgi_param REMOTE_ADDR after the
+ * include): the peer is the last value, as the backend would read it
+ * without the gateway.  Here the last one is an untrusted address, so
+ * no forwarded header is believed.
+ */
+static void
+peers_b_11c_repeated_remote_addr(void **state)
+{
+	struct config	 cfg;
+	struct vrun	 v;
+	struct vreq	 q = { .hdr = {
+			    "REMOTE_ADDR=192.0.2.99",
+			    "HTTP_X_FORWARDED_FOR=198.51.100.7" } };
+
+	ref_cfg(&cfg, 0);
+	ref_run(&cfg, &v, &q);
+	VEC_STATUS(&v, 200, EV_NONE);
+	VEC_EVENTS(&v, 1, EV_UNTRUSTED_PEER, LOG_LVL_WARNING);
+	VEC_PARAM(&v, "REMOTE_ADDR", "192.0.2.99");
+	VEC_ABSENT(&v, "ORIGINAL_REMOTE_ADDR");
 	vec_free(&v);
 	vec_cfg_free(&cfg);
 }
@@ -2029,11 +2187,14 @@ main(void)
 		cmocka_unit_test(peers_b_04_too_few_entries),
 		cmocka_unit_test(peers_b_05_client_preseeded),
 		cmocka_unit_test(peers_b_06_all_trusted),
+		cmocka_unit_test(peers_b_06b_longest_walk),
 		cmocka_unit_test(peers_b_07_double_processing),
 		cmocka_unit_test(peers_b_08_unix_socket_peer),
 		cmocka_unit_test(peers_b_09_no_state_between_requests),
 		cmocka_unit_test(peers_b_10_two_header_lines),
 		cmocka_unit_test(peers_b_11_duplicate_params),
+		cmocka_unit_test(peers_b_11b_repeated_config_params),
+		cmocka_unit_test(peers_b_11c_repeated_remote_addr),
 		cmocka_unit_test(peers_b_12_empty_elements),
 		cmocka_unit_test(peers_b_13_leading_trailing_comma),
 		cmocka_unit_test(peers_b_14_space_not_separator),
