@@ -326,10 +326,9 @@ def php_param_set_twice(s):
         eq(gw.get("APP_ENV"), "two", "gateway: APP_ENV")
         eq(gw.get("APP_MARK"), "between", "gateway: APP_MARK")
         eq(gw.get("ORIGINAL_APP_ENV"), None, "gateway: ORIGINAL_APP_ENV")
-        keys = list(gw)
-        check(keys.index("APP_ENV") < keys.index("APP_MARK"),
-              "gateway: APP_ENV should stay before APP_MARK (the place of "
-              "its first line)", keys)
+        # PHP-FPM lists $_SERVER in its own order (the params reversed):
+        # compared with PHP-FPM reached straight, APP_ENV is where PHP-FPM
+        # itself puts a param sent twice.
         same_order(gw, direct, "APP_ENV twice")
 
         r = H.request(p_echo, "/index.php", XFF)
