@@ -630,8 +630,9 @@ class Env:
         self.wait_socket(p, sock)
         return p, sock
 
-    def php_fpm(self, name="php"):
-        """php-fpm with a private pool on a Unix socket."""
+    def php_fpm(self, name="php", children=8):
+        """php-fpm with a private pool of children static workers on a
+        Unix socket."""
         sock = self.path(name + ".sock")
         conf = [
             "[global]",
@@ -642,7 +643,7 @@ class Env:
             "listen = %s" % sock,
             "listen.mode = 0666",
             "pm = static",
-            "pm.max_children = 8",
+            "pm.max_children = %d" % children,
             "catch_workers_output = yes",
             "clear_env = yes",
         ]
