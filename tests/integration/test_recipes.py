@@ -51,7 +51,7 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
-from harness import Failure, Skip, check, eq  # noqa: E402
+from harness import Failure, check, eq  # noqa: E402
 
 FASTCGI_CONF = "/etc/nginx/fastcgi.conf"
 FASTCGI_PARAMS = "/etc/nginx/fastcgi_params"
@@ -85,7 +85,8 @@ def gateway_ini(backend_sock, x_for=1):
 
 def need(path):
     if not os.path.exists(path):
-        raise Skip("%s not found (Debian's nginx-common ships it)" % path)
+        raise Failure("%s not found (Debian's nginx-common ships it; "
+                      "install-deps.sh installs it)" % path)
 
 
 # ------------------------------------------------------------ the suite
