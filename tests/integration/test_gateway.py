@@ -521,6 +521,32 @@ def proxies_trusted_peer(s):
 
 
 @scenario
+def realip_longest_walk(s):
+    """SPEC 3.5 (revision 10): with proxies, x_for is the longest walk.
+    The realip habit (a wide trusted range, a generous x_for) logs no
+    depth_mismatch on normal requests; only a chain of trusted entries
+    that runs out does."""
+    with s.stack(["echo"], trust={"proxies": "127.0.0.1/32 10.0.0.0/8",
+                                  "x_for": 5}) as st:
+        for i, xff in enumerate(("203.0.113.7", "203.0.113.7, 10.1.2.3",
+                                 "6.6.6.6, 203.0.113.7, 10.1.2.3")):
+            v = st.view("echo", "/walk%d" % i, [("X-Forwarded-For", xff)])
+            expect(v, {"REMOTE_ADDR": "203.0.113.7"})
+        v = st.view("echo", "/allproxies", [("X-Forwarded-For",
+                                             "10.9.9.9, 10.1.2.3")])
+        expect(v, {"REMOTE_ADDR": "10.9.9.9"})
+        gw = st.gateways["echo"]
+        check(wait_for(lambda: "uri=/allproxies" in gw.log_text(),
+                       timeout=H.WAIT),
+              "depth_mismatch logged for a walk that ran out",
+              gw.log_text()[-1500:])
+        lines = [l for l in gw.log_text().splitlines()
+                 if "depth_mismatch" in l]
+        check(len(lines) == 1 and "uri=/allproxies" in lines[0],
+              "one depth_mismatch line, for /allproxies only", *lines)
+
+
+@scenario
 def proxies_untrusted_peer(s):
     with s.stack(BACKENDS, trust={"proxies": "10.0.0.0/8"}) as st:
         for b in BACKENDS:
