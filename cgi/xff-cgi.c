@@ -14,9 +14,9 @@
  * after its response (see respond()).
  *
  * The configuration is -c FILE, else $XFF_GATEWAY_CONFIG, else
- * SYSCONFDIR/xff-gateway.ini.  A web server only puts HTTP_* names into
- * a CGI environment on behalf of the client, so a client cannot choose
- * the file.
+ * XFF_DEFAULT_CONFIG ($(sysconfdir)/xff-gateway.ini, from paths.h).  A
+ * web server only puts HTTP_* names into a CGI environment on behalf of
+ * the client, so a client cannot choose the file.
  *
  * Interpreter line: "#!/usr/bin/xff-cgi /usr/bin/python3" in a script
  * makes the kernel run "xff-cgi /usr/bin/python3 /path/script".  Linux
@@ -63,12 +63,8 @@
 #include <unistd.h>
 
 #include "correct.h"
+#include "paths.h"
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR	"/etc"
-#endif
-
-#define DEFAULT_CONFIG	SYSCONFDIR "/xff-gateway.ini"
 #define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
 #define LINE_MAX_LEN	8192
 #define DRAIN_SECONDS	30
@@ -454,7 +450,7 @@ main(int argc, char *argv[])
 	if (cfgpath == NULL) {
 		cfgpath = getenv("XFF_GATEWAY_CONFIG");
 		if (cfgpath == NULL || cfgpath[0] == '\0')
-			cfgpath = DEFAULT_CONFIG;
+			cfgpath = XFF_DEFAULT_CONFIG;
 	}
 
 	diag_init(&d);

@@ -11,11 +11,8 @@
 #include "config.h"
 #include "daemon.h"
 #include "explain.h"
+#include "paths.h"
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-#define DEFAULT_CONFIG	SYSCONFDIR "/xff-gateway.ini"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -74,7 +71,7 @@ main(int argc, char *argv[])
 		{ NULL,		0,		NULL, 0 }
 	};
 	struct config	 cfg;
-	const char	*path = DEFAULT_CONFIG;
+	const char	*path = XFF_DEFAULT_CONFIG;
 	int		 ch, test = 0, debug = 0, explain = 0, rc;
 
 	while ((ch = getopt_long(argc, argv, "+c:dthV", longopts, NULL)) != -1) {
