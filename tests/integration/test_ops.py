@@ -239,15 +239,19 @@ TESTS, scenario = H.scenarios()
 
 @scenario
 def systemd_units_verify(env):
-    # Documentation=man:NAME(SECTION) names a page the project ships
+    # Documentation=man:NAME(SECTION) names a page the project ships (as
+    # the template man/NAME.SECTION.in) and builds
     for path in (SOCKET_UNIT, SERVICE_UNIT):
         docs = unit_values(parse_unit(path), "Unit", "Documentation")
         check(docs, "%s: Documentation=" % path)
         for d in " ".join(docs).split():
             m = re.match(r"^man:([\w.-]+)\((\d)\)$", d)
             check(m, "%s: Documentation= %r is not man:NAME(N)" % (path, d))
-            page = os.path.join(H.SRCDIR, "man", "%s.%s" % m.groups())
-            check(os.path.exists(page), "%s: %s is not shipped" % (path, page))
+            page = os.path.join("man", "%s.%s" % m.groups())
+            src = os.path.join(H.SRCDIR, page + ".in")
+            check(os.path.exists(src), "%s: %s is not shipped" % (path, src))
+            built = os.path.join(H.BUILDDIR, page)
+            check(os.path.exists(built), "%s: %s is not built" % (path, built))
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         raise Skip("systemd-analyze not installed")
