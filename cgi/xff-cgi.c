@@ -2,6 +2,12 @@
  * xff-cgi: the forwarded-header correction for classic CGI.
  *
  *	xff-cgi [-c FILE] [PROGRAM [ARGS...]]
+ *	xff-cgi -h | --help | -V | --version
+ *
+ * -h and -V answer as a command (usage or version on stdout, exit 0),
+ * never with a CGI response.  Options count only before PROGRAM: what
+ * follows it, such as the script path of an interpreter line, is
+ * PROGRAM's.
  *
  * Runs as the CGI program: builds the params from its own environment,
  * corrects them (SPEC 3), and either answers the request itself with a
@@ -14,9 +20,9 @@
  * after its response (see respond()).
  *
  * The configuration is -c FILE, else $XFF_GATEWAY_CONFIG, else
- * SYSCONFDIR/xff-gateway.ini.  A web server only puts HTTP_* names into
- * a CGI environment on behalf of the client, so a client cannot choose
- * the file.
+ * XFF_DEFAULT_CONFIG ($(sysconfdir)/xff-gateway.ini, from paths.h).  A
+ * web server only puts HTTP_* names into a CGI environment on behalf of
+ * the client, so a client cannot choose the file.
  *
  * Interpreter line: "#!/usr/bin/xff-cgi /usr/bin/python3" in a script
  * makes the kernel run "xff-cgi /usr/bin/python3 /path/script".  Linux
@@ -47,6 +53,9 @@
  * loading the config are logged at debug level only, to keep them out
  * of the error log on every request: check a file with xff-gateway -t.
  */
+#ifdef HAVE_CONFIG_H
+#include "autoconf.h"
+#endif
 #define _XOPEN_SOURCE 700
 
 #include <sys/stat.h>
@@ -64,12 +73,12 @@
 
 #include "confload.h"
 #include "correct.h"
+#include "paths.h"
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR	"/etc"
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION	"unknown"
 #endif
 
-#define DEFAULT_CONFIG	SYSCONFDIR "/xff-gateway.ini"
 #define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
 #define LINE_MAX_LEN	8192
 #define DRAIN_SECONDS	30
@@ -418,6 +427,38 @@ build_env(const struct params *pl)
 	return envp;
 }
 
+/*
+ * -h and --help: prints the usage message, with the default configuration
+ * path, on stdout.  Returns the exit status: 0, or 1 when it could not be
+ * written.
+ */
+static int
+help(void)
+{
+	printf("usage: xff-cgi [-c FILE] [PROGRAM [ARGS...]]\n"
+	    "       xff-cgi -h | -V\n"
+	    "Corrects the client address, scheme and host in the CGI environment\n"
+	    "from the forwarded headers, then runs PROGRAM with ARGS, else the\n"
+	    "[cgi] program of the configuration.  Options count only before\n"
+	    "PROGRAM.\n"
+	    "  -c FILE        the configuration file (default: $XFF_GATEWAY_CONFIG,\n"
+	    "                 else %s)\n"
+	    "  -V, --version  print the version and exit\n"
+	    "  -h, --help     print this help and exit\n", XFF_DEFAULT_CONFIG);
+	return fflush(stdout) == EOF || ferror(stdout) ? 1 : 0;
+}
+
+/*
+ * -V and --version: prints the version on stdout.  Returns the exit
+ * status: 0, or 1 when it could not be written.
+ */
+static int
+version(void)
+{
+	printf("xff-cgi %s\n", PACKAGE_VERSION);
+	return fflush(stdout) == EOF || ferror(stdout) ? 1 : 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -441,6 +482,10 @@ main(int argc, char *argv[])
 			argi++;
 			break;
 		}
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+			return help();
+		if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0)
+			return version();
 		if (a[1] != 'c')
 			fatal("unknown option %s; usage: xff-cgi [-c FILE] "
 			    "[PROGRAM [ARGS...]]", a);
@@ -455,7 +500,7 @@ main(int argc, char *argv[])
 	if (cfgpath == NULL) {
 		cfgpath = getenv("XFF_GATEWAY_CONFIG");
 		if (cfgpath == NULL || cfgpath[0] == '\0')
-			cfgpath = DEFAULT_CONFIG;
+			cfgpath = XFF_DEFAULT_CONFIG;
 	}
 
 	diag_init(&d);

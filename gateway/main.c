@@ -8,26 +8,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "confdump.h"
 #include "confload.h"
 #include "daemon.h"
+#include "escape.h"
 #include "explain.h"
-
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-#define DEFAULT_CONFIG	SYSCONFDIR "/xff-gateway.ini"
+#include "paths.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
 #endif
 
-/* Prints the usage message and returns exit status 1. */
-static int
-usage(void)
+/* Prints the usage message, with the default configuration path, to fp. */
+static void
+usage(FILE *fp)
 {
-	fputs("usage: xff-gateway [-c FILE] [-t] [-d] [-V]\n"
-	    "       xff-gateway [-c FILE] --explain [NAME=VALUE ...]\n", stderr);
-	return 1;
+	fprintf(fp, "usage: xff-gateway [-c FILE] [-t | -T] [-d] [-V]\n"
+	    "       xff-gateway [-c FILE] --explain [NAME=VALUE ...]\n"
+	    "  -c FILE        the configuration file (default: %s)\n"
+	    "  -t             check the configuration and exit\n"
+	    "  -T             check it and print the effective configuration\n"
+	    "  -d             log at debug level to standard error\n"
+	    "  --explain      run the correction on the params given, or on\n"
+	    "                 NAME=VALUE lines read from standard input, and\n"
+	    "                 print the decision, the log and the params\n"
+	    "  -V, --version  print the version and exit\n"
+	    "  -h, --help     print this help and exit\n", XFF_DEFAULT_CONFIG);
+}
+
+/* Prints the usage message on stdout; returns the exit status, 0 or 1. */
+static int
+help(void)
+{
+	usage(stdout);
+	return fflush(stdout) == EOF || ferror(stdout) ? 1 : 0;
 }
 
 /* Prints the messages of a load, warnings included, to stderr. */
@@ -64,6 +78,61 @@ load(const char *path, struct config *cfg, int need_backend, int verbose)
 	return rc == 0 ? 0 : 1;
 }
 
+/* Writes one line of the -T output, and its newline, to the FILE arg. */
+static int
+put_line(void *arg, const char *line, size_t len)
+{
+	FILE	*fp = arg;
+
+	if (fwrite(line, 1, len, fp) != len || putc('\n', fp) == EOF)
+		return -1;
+	return 0;
+}
+
+/*
+ * -t and -T: checks the file at path, with its warnings and errors on
+ * stderr.  When it is good, -t prints "configuration ok"; -T prints the
+ * effective configuration as INI text on stdout ("configuration ok" on
+ * stderr).  Returns the exit status: 0, or 1 for a bad file or output
+ * that could not be written.
+ */
+static int
+check(const char *path, int dump)
+{
+	struct config	cfg;
+	char		err[512], epath[1024];
+	int		rc = 1;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (load(path, &cfg, 0, 1) != 0)
+		return 1;
+	if (cfg.has_gateway && cfg.backend.kind == SOCK_NONE) {
+		fprintf(stderr, "%s: [gateway] backend: is required\n", path);
+		goto done;
+	}
+	if (dump) {
+		escape_log(xstr_c(path), sizeof(epath) / 4 - 8, epath,
+		    sizeof(epath));
+		printf("# effective configuration of %s, defaults included\n",
+		    epath);
+		if (confdump(&cfg, put_line, stdout, err, sizeof(err)) == -1) {
+			fprintf(stderr, "%s: %s\n", path, err);
+			goto done;
+		}
+	} else
+		puts("configuration ok");
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		perror("xff-gateway: standard output");
+		goto done;
+	}
+	if (dump)
+		fputs("configuration ok\n", stderr);
+	rc = 0;
+done:
+	config_free(&cfg);
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -74,10 +143,10 @@ main(int argc, char *argv[])
 		{ NULL,		0,		NULL, 0 }
 	};
 	struct config	 cfg;
-	const char	*path = DEFAULT_CONFIG;
+	const char	*path = XFF_DEFAULT_CONFIG;
 	int		 ch, test = 0, debug = 0, explain = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "+c:dthV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:dtThV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -86,7 +155,11 @@ main(int argc, char *argv[])
 			debug = 1;
 			break;
 		case 't':
-			test = 1;
+			if (test == 0)
+				test = 't';
+			break;
+		case 'T':
+			test = 'T';
 			break;
 		case 'E':
 			explain = 1;
@@ -95,29 +168,21 @@ main(int argc, char *argv[])
 			printf("xff-gateway %s\n", PACKAGE_VERSION);
 			return 0;
 		case 'h':
+			return help();
 		default:
-			return usage();
+			usage(stderr);
+			return 1;
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if ((test && explain) || (!explain && argc > 0))
-		return usage();
-
-	if (test) {
-		memset(&cfg, 0, sizeof(cfg));
-		if (load(path, &cfg, 0, 1) != 0)
-			return 1;
-		rc = 0;
-		if (cfg.has_gateway && cfg.backend.kind == SOCK_NONE) {
-			fprintf(stderr, "%s: [gateway] backend: is required\n",
-			    path);
-			rc = 1;
-		} else
-			puts("configuration ok");
-		config_free(&cfg);
-		return rc;
+	if ((test && explain) || (!explain && argc > 0)) {
+		usage(stderr);
+		return 1;
 	}
+
+	if (test)
+		return check(path, test == 'T');
 	if (explain) {
 		if (load(path, &cfg, 0, 0) != 0)
 			return 1;

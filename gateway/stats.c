@@ -170,7 +170,10 @@ stats_format(char *buf, size_t cap)
 	    "Requests sent on a kept backend connection.",
 	    get(&stats.backend_reused));
 	by_event(&o, "xff_gateway_events_total",
-	    "Correction events (SPEC 3.5).", "event", stats.events);
+	    "Events found by the correction (untrusted_peer, "
+	    "missing_header, depth_mismatch, spoof_attempt, invalid_value, "
+	    "stealth), rejected requests included, whatever the log level.",
+	    "event", stats.events);
 	by_event(&o, "xff_gateway_rejections_total",
 	    "Requests the gateway answered 400 or 404, by reason.", "reason",
 	    stats.rejections);

@@ -224,9 +224,6 @@ get_cidrs(struct load *l, const char *sec, const char *key,
 static void
 load_gateway(struct load *l)
 {
-	static const char *const sockattr[] = {
-		"listen_owner", "listen_group", "listen_mode"
-	};
 	struct config	*cfg = l->cfg;
 	const char	*v;
 	char		 e[DIAG_ESC_CAP];
@@ -256,11 +253,11 @@ load_gateway(struct load *l)
 	}
 	get_str(l, "gateway", "status_uri", &cfg->status_uri);
 	get_cidrs(l, "gateway", "status_allow", &cfg->status_allow);
-	for (i = 0; i < 3; i++)
-		if (getval(l, "gateway", sockattr[i]) != NULL &&
-		    cfg->listen.kind != SOCK_UNIX)
-			dsaykey(&l->ds, 0, "gateway", sockattr[i], "applies only to "
-			    "a socket the gateway creates (listen = unix:...)");
+	if (cfg->listen.kind != SOCK_UNIX && (cfg->listen_owner != NULL ||
+	    cfg->listen_group != NULL || cfg->listen_mode != 0660))
+		dsay(&l->ds, 0, "[gateway] listen_owner, listen_group, "
+		    "listen_mode: apply only to a socket the gateway creates "
+		    "(listen = unix:...)");
 }
 
 /* Validates and reads [trust]. */

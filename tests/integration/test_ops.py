@@ -25,7 +25,9 @@ log target, `make demo` and the status page (status_uri).
 * status_page_format: with status_uri = /xff-status and status_allow =
   127.0.0.1/32 (nginx's address, the peer the gateway sees), GET through
   nginx answers 200, Content-Type text/plain; version=0.0.4, a page that
-  parses line by line as Prometheus text, with the documented metrics.
+  parses line by line as Prometheus text, with the documented metrics;
+  the HELP of events_total names the events it counts and no HELP line
+  cites a document.
 * status_page_counters: K relayed requests, one spoof_attempt rejection
   (no_spoofing) and one 502 (backend stopped) move requests_total,
   responses_total{origin,code}, rejections_total and events_total by
@@ -237,15 +239,19 @@ TESTS, scenario = H.scenarios()
 
 @scenario
 def systemd_units_verify(env):
-    # Documentation=man:NAME(SECTION) names a page the project ships
+    # Documentation=man:NAME(SECTION) names a page the project ships (as
+    # the template man/NAME.SECTION.in) and builds
     for path in (SOCKET_UNIT, SERVICE_UNIT):
         docs = unit_values(parse_unit(path), "Unit", "Documentation")
         check(docs, "%s: Documentation=" % path)
         for d in " ".join(docs).split():
             m = re.match(r"^man:([\w.-]+)\((\d)\)$", d)
             check(m, "%s: Documentation= %r is not man:NAME(N)" % (path, d))
-            page = os.path.join(H.SRCDIR, "man", "%s.%s" % m.groups())
-            check(os.path.exists(page), "%s: %s is not shipped" % (path, page))
+            page = os.path.join("man", "%s.%s" % m.groups())
+            src = os.path.join(H.SRCDIR, page + ".in")
+            check(os.path.exists(src), "%s: %s is not shipped" % (path, src))
+            built = os.path.join(H.BUILDDIR, page)
+            check(os.path.exists(built), "%s: %s is not built" % (path, built))
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         raise Skip("systemd-analyze not installed")
@@ -704,6 +710,10 @@ NAMES = ("xff_gateway_requests_total", "xff_gateway_requests_in_flight",
          "xff_gateway_request_duration_seconds_count")
 
 
+EVENT_NAMES = ("untrusted_peer", "missing_header", "depth_mismatch",
+               "spoof_attempt", "invalid_value", "stealth")
+
+
 @scenario
 def status_page_format(env):
     echo, gw, ngx, port = status_setup(env, "stfmt", "127.0.0.1/32")
@@ -724,6 +734,14 @@ def status_page_format(env):
         eq(r.body, b"", "HEAD answer without a body")
         # the page was answered by the gateway, not the backend
         check(not text.lstrip().startswith("{"), "not the echo app's JSON")
+        # HELP texts say what is counted, citing no document
+        helps = [l for l in text.split("\n") if l.startswith("# HELP ")]
+        check(not [l for l in helps if "SPEC" in l],
+              "no HELP line cites a document", helps)
+        ev = [l for l in helps if l.startswith(
+            "# HELP xff_gateway_events_total ")]
+        check(ev and all(e in ev[0] for e in EVENT_NAMES),
+              "the HELP of events_total names the events", ev)
         lines = text.split("\n")
         print("    %d lines, %d samples; e.g. %s" % (
             len(lines) - 1, len(s), " | ".join(

@@ -1005,8 +1005,15 @@ test_socket_keys(void **state)
 	assert_null(cfg.pid_file);
 	config_free(&cfg);
 	expect_warning("[gateway]\nlisten = 127.0.0.1:9000\n"
-	    "listen_owner = www-data\n", "[gateway] listen_owner: applies only "
-	    "to a socket the gateway creates (listen = unix:...)");
+	    "listen_owner = www-data\n", "[gateway] listen_owner, listen_group, "
+	    "listen_mode: apply only to a socket the gateway creates "
+	    "(listen = unix:...)");
+	expect_warning("[gateway]\nlisten_mode = 0600\n", "apply only to a "
+	    "socket the gateway creates");
+	/* the defaults, as -T writes them, load without a word */
+	expect_ok("[gateway]\nlisten =\nlisten_owner =\nlisten_group =\n"
+	    "listen_mode = 0660\npid =\n", &cfg);
+	config_free(&cfg);
 }
 
 /* strip_headers: the forwarded headers and non-tokens are refused. */
