@@ -74,6 +74,7 @@
 #include "confload.h"
 #include "correct.h"
 #include "paths.h"
+#include "xstr.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION	"unknown"
@@ -227,6 +228,74 @@ fatal(const char *fmt, ...)
 		syslog(LOG_ERR, "error %s", text);
 	respond(RESP_500, sizeof(RESP_500) - 1);
 	exit(1);
+}
+
+/*
+ * Returns 1 when the n bytes at w, percent-decoded, are the string a
+ * (RFC 3875 4.4: the words of a query are '+'-separated and decoded).
+ */
+static int
+query_word_is(const char *w, size_t n, const char *a)
+{
+	size_t	i;
+	int	hi, lo, c;
+
+	for (i = 0; i < n; i++, a++) {
+		c = (unsigned char)w[i];
+		if (c == '%' && i + 2 < n &&
+		    (hi = xstr_hexval((unsigned char)w[i + 1])) >= 0 &&
+		    (lo = xstr_hexval((unsigned char)w[i + 2])) >= 0) {
+			c = hi * 16 + lo;
+			i += 2;
+		}
+		if (*a == '\0' || (unsigned char)*a != c)
+			return 0;
+	}
+	return *a == '\0';
+}
+
+/*
+ * Returns 1 when the command line may have been written by the client:
+ * run as a CGI program, and either the arguments are exactly the words
+ * of a query string without '=' (RFC 3875 4.4: a server such as Apache
+ * passes those words as arguments), or xff-cgi itself is the requested
+ * script (SCRIPT_FILENAME), where any argument comes from the query.
+ * Options or a PROGRAM taken from such a command line would let a client
+ * choose the configuration or the program to run.
+ */
+static int
+argv_from_client(int argc, char *argv[])
+{
+	struct stat	 self, script;
+	const char	*q, *sf, *base, *w, *end;
+	int		 i = 1;
+
+	if (getenv("GATEWAY_INTERFACE") == NULL || argc < 2)
+		return 0;
+	sf = getenv("SCRIPT_FILENAME");
+	if (sf != NULL && *sf != '\0') {
+		base = strrchr(sf, '/');
+		if (strcmp(base != NULL ? base + 1 : sf, "xff-cgi") == 0)
+			return 1;
+		if (stat(sf, &script) == 0 &&
+		    stat("/proc/self/exe", &self) == 0 &&
+		    script.st_dev == self.st_dev && script.st_ino == self.st_ino)
+			return 1;
+	}
+	q = getenv("QUERY_STRING");
+	if (q == NULL || *q == '\0' || strchr(q, '=') != NULL)
+		return 0;
+	for (w = q; i < argc; i++) {
+		end = strchr(w, '+');
+		if (end == NULL)
+			end = w + strlen(w);
+		if (!query_word_is(w, (size_t)(end - w), argv[i]))
+			return 0;
+		if (*end == '\0')
+			return i + 1 == argc;
+		w = end + 1;
+	}
+	return 0;
 }
 
 /*
@@ -471,6 +540,9 @@ main(int argc, char *argv[])
 	size_t		 i, nin;
 	int		 argi, err;
 
+	/* Arguments a client may have written are not read at all. */
+	if (argv_from_client(argc, argv))
+		argc = 1;
 	if (split_shebang(&argc, &argv) == -1)
 		fatal("out of memory");
 

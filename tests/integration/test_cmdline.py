@@ -291,6 +291,46 @@ def cgi_options_before_program(ctx):
 
 
 @scenario
+def cgi_client_argv_ignored(ctx):
+    """RFC 3875 4.4: a server such as Apache passes the words of a query
+    without '=' as arguments.  When they are the whole command line, or
+    when xff-cgi is itself the requested script, no option or PROGRAM is
+    read from it: the client never picks the configuration or the program
+    run; [cgi] program runs, without arguments."""
+    args = ctx.write("args2.sh", "#!/bin/sh\nprintf 'ran %s\\n' \"$*\"\n",
+                     0o755)
+    ini = ctx.write("prog.ini", "[trust]\nx_for = 1\n[cgi]\nprogram = %s\n"
+                    % args)
+    evil = ctx.write("evil.ini", "[cgi]\nprogram = /bin/echo\n")
+    base = dict(CGI_ENV, XFF_GATEWAY_CONFIG=ini)
+    cases = [
+        ("-c+" + evil.replace("/", "%2F"), ["-c", evil]),
+        ("%2Fbin%2Fecho+pwned", ["/bin/echo", "pwned"]),
+        ("-V", ["-V"]),
+        ("-h", ["-h"]),
+    ]
+    for query, argv in cases:
+        env = dict(base, QUERY_STRING=query)
+        rc, out, err = run([XFF_CGI] + argv, env=env)
+        eq((rc, out), (0, "ran \n"), "query %r, argv %r" % (query, argv), err)
+    # the requested script is xff-cgi itself (a link in cgi-bin)
+    link = ctx.path("cgi-link")
+    os.symlink(XFF_CGI, link)
+    env = dict(base, SCRIPT_FILENAME=link, QUERY_STRING="a=1")
+    rc, out, err = run([XFF_CGI, "/bin/echo", "pwned"], env=env)
+    eq((rc, out), (0, "ran \n"), "xff-cgi as the requested script", err)
+    # not from the client: a wrapper's own arguments, or words that are
+    # not the query's, are read as before
+    for query in ("", "a=1", "other+words", "%2Fbin%2Fecho"):
+        env = dict(base, QUERY_STRING=query)
+        rc, out, err = run([XFF_CGI, args, "x"], env=env)
+        eq((rc, out), (0, "ran x\n"), "wrapper, query %r" % query, err)
+    env = dict(base, QUERY_STRING="x")
+    rc, out, err = run([XFF_CGI, args, "x"], env=env)
+    eq((rc, out), (0, "ran x\n"), "PROGRAM then the query's word", err)
+
+
+@scenario
 def man_pages(ctx):
     sysconfdir = configured("sysconfdir")
     sbindir = configured("sbindir")
