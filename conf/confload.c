@@ -1,7 +1,8 @@
 /*
  * confload.c: reading the INI file (SPEC 2): the file's text is checked
  * by the scan of lib/iniscan.c, parsed by iniparser, turned into a
- * document and validated by lib/config.c.
+ * document and validated by lib/config.c; the trusted proxy lists it
+ * names are read by proxyfile.c.
  *
  * iniparser reports its errors through one process-wide callback, so
  * config_load() must not run in two threads at once (the programs load
@@ -13,7 +14,6 @@
 #define _GNU_SOURCE	1	/* reallocarray */
 #endif
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +35,8 @@
 
 #include "confload.h"
 #include "iniscan.h"
+#include "proxyfile.h"
+#include "textfile.h"
 
 /* The largest INI file read. */
 #define INI_FILE_MAX	(1024 * 1024)
@@ -108,55 +110,6 @@ ini_errback(const char *fmt, ...)
 }
 
 /*
- * Reads the whole file at path into *buf (malloc'ed, NUL-terminated) and
- * its length into *len.  Returns 0, or -1 after reporting the problem.
- */
-static int
-read_file(struct dsink *ds, const char *path, char **buf, size_t *len)
-{
-	FILE	*fp;
-	char	*b = NULL, *nb;
-	size_t	 n = 0, cap = 0, got;
-	int	 rc = -1;
-
-	if ((fp = fopen(path, "r")) == NULL) {
-		dsay(ds, 1, "cannot open: %s", strerror(errno));
-		return -1;
-	}
-	for (;;) {
-		if (cap - n < 4096 + 1) {
-			cap = cap == 0 ? 8192 : cap * 2;
-			if ((nb = realloc(b, cap)) == NULL) {
-				dnomem(ds);
-				goto done;
-			}
-			b = nb;
-		}
-		got = fread(b + n, 1, cap - n - 1, fp);
-		n += got;
-		if (n > INI_FILE_MAX) {
-			dsay(ds, 1, "larger than %d bytes", INI_FILE_MAX);
-			goto done;
-		}
-		if (got == 0)
-			break;
-	}
-	if (ferror(fp)) {
-		dsay(ds, 1, "cannot read: %s", strerror(errno));
-		goto done;
-	}
-	b[n] = '\0';
-	*buf = b;
-	*len = n;
-	b = NULL;
-	rc = 0;
-done:
-	free(b);
-	fclose(fp);
-	return rc;
-}
-
-/*
  * Turns iniparser's dictionary into a document: a section line for each
  * section, and each "section:key" split at the longest section name that
  * prefixes it.  Returns 0, or -1 when memory ran out.
@@ -219,15 +172,18 @@ config_load(const char *path, struct config *cfg, struct diag *d)
 	struct ini_entry	*ents = NULL;
 	struct ini_doc		 doc;
 	dictionary		*ini = NULL;
-	char			*text = NULL;
+	char			*text = NULL, why[256];
 	size_t			 len = 0;
 	int			 rc = -1;
 
 	memset(cfg, 0, sizeof(*cfg));
 	memset(&scan, 0, sizeof(scan));
 	dsink_init(&ds, path, d);
-	if (read_file(&ds, path, &text, &len) == -1)
+	if (textfile_read(path, INI_FILE_MAX, &text, &len, why,
+	    sizeof(why)) == -1) {
+		dsay(&ds, 1, "%s", why);
 		goto done;
+	}
 	if (ini_scan_text(&ds, text, len, &scan) == -1)
 		goto done;
 
@@ -248,7 +204,8 @@ config_load(const char *path, struct config *cfg, struct diag *d)
 	doc.v = ents;
 	if (config_build(path, &doc, cfg, d) == -1)
 		goto done;
-	if (ds.failed) {
+	if (ds.failed || proxyfiles_load(cfg, &ds,
+	    ini_scan_line(&scan, "trust", "proxies_file"), d) == -1) {
 		config_free(cfg);
 		goto done;
 	}

@@ -12,6 +12,11 @@
 #include "confdump.h"
 #include "ipaddr.h"
 
+/* The longest line the INI parser reads back (iniparser: 1022 bytes). */
+#define INI_LINE_MAX		1022
+/* Networks on one comment line of a long trusted set. */
+#define CIDRS_PER_COMMENT	4
+
 /* A growing NUL-terminated text: the line or the list value being built. */
 struct sbuf {
 	char	*p;
@@ -269,25 +274,81 @@ key_sock(struct dump *d, const char *key, const struct sockspec *s)
 		key_value(d, key, d->val.p, 0);
 }
 
-/* Writes an address list: each network as canonical CIDR, then "unix:". */
+/* Appends to d->val the networks from..to-1 of set as canonical CIDRs, separated by spaces. */
 static void
-key_cidrs(struct dump *d, const char *key, const struct cidrset *set)
+add_cidrs(struct dump *d, const struct cidrset *set, size_t from, size_t to)
 {
 	char	ip[IP_TEXT_MAX], len[16];
 	size_t	i;
 
-	d->val.len = 0;
-	sb_add(d, &d->val, "", 0);
-	for (i = 0; i < set->n; i++) {
-		if (i > 0)
+	for (i = from; i < to; i++) {
+		if (d->val.len > 0)
 			sb_str(d, &d->val, " ");
 		ip_format(&set->v[i].net, ip);
 		snprintf(len, sizeof(len), "/%u", set->v[i].plen);
 		sb_str(d, &d->val, ip);
 		sb_str(d, &d->val, len);
 	}
+}
+
+/*
+ * Puts the first n networks of set in d->val as canonical CIDRs, then
+ * "unix:" when the set has it.
+ */
+static void
+cidrs_value(struct dump *d, const struct cidrset *set, size_t n)
+{
+	d->val.len = 0;
+	sb_add(d, &d->val, "", 0);
+	add_cidrs(d, set, 0, n);
 	if (set->has_unix)
-		sb_str(d, &d->val, set->n > 0 ? " unix:" : "unix:");
+		sb_str(d, &d->val, d->val.len > 0 ? " unix:" : "unix:");
+}
+
+/* Writes an address list: each network as canonical CIDR, then "unix:". */
+static void
+key_cidrs(struct dump *d, const char *key, const struct cidrset *set)
+{
+	cidrs_value(d, set, set->n);
+	if (!d->failed)
+		key_value(d, key, d->val.p, 0);
+}
+
+/*
+ * Writes the networks from..to-1 of set as comment lines "#   NET NET
+ * ...", a few to a line.
+ */
+static void
+comment_cidrs(struct dump *d, const struct cidrset *set, size_t from,
+    size_t to)
+{
+	size_t	i;
+
+	for (i = from; i < to; i += CIDRS_PER_COMMENT) {
+		d->val.len = 0;
+		sb_add(d, &d->val, "", 0);
+		add_cidrs(d, set, i, to - i > CIDRS_PER_COMMENT ?
+		    i + CIDRS_PER_COMMENT : to);
+		sb_str(d, &d->line, "#   ");
+		if (!d->failed)
+			sb_str(d, &d->line, d->val.p);
+		emit(d);
+	}
+}
+
+/* Writes a list of strings separated by spaces (paths, never quoted). */
+static void
+key_words(struct dump *d, const char *key, char *const *v, size_t n)
+{
+	size_t	i;
+
+	d->val.len = 0;
+	sb_add(d, &d->val, "", 0);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			sb_str(d, &d->val, " ");
+		sb_str(d, &d->val, v[i]);
+	}
 	if (!d->failed)
 		key_value(d, key, d->val.p, 0);
 }
@@ -374,6 +435,36 @@ dump_gateway(struct dump *d, const struct config *cfg)
 	d->prefix = "";
 }
 
+/*
+ * Writes the trusted set: proxies lists every network, those of
+ * proxies_file included (reading the files again adds nothing), unless
+ * that line would be too long for the INI parser: then proxies holds the
+ * networks written in the key itself, and comment lines before it list
+ * the whole set.  proxies_file follows, its paths as resolved.
+ */
+static void
+dump_proxies(struct dump *d, const struct config *cfg)
+{
+	char	num[128];
+	size_t	inl = cfg->proxies_inline;
+
+	cidrs_value(d, &cfg->proxies, cfg->proxies.n);
+	if (!d->failed && strlen("proxies = ") + d->val.len > INI_LINE_MAX) {
+		if (inl > cfg->proxies.n)
+			inl = cfg->proxies.n;
+		snprintf(num, sizeof(num), "# The trusted set: %zu networks%s, "
+		    "%zu of them from proxies_file:", cfg->proxies.n,
+		    cfg->proxies.has_unix ? " and unix:" : "",
+		    cfg->proxies.n - inl);
+		text(d, num);
+		comment_cidrs(d, &cfg->proxies, 0, cfg->proxies.n);
+		cidrs_value(d, &cfg->proxies, inl);
+	}
+	if (!d->failed)
+		key_value(d, "proxies", d->val.p, 0);
+	key_words(d, "proxies_file", cfg->proxies_files, cfg->nproxies_files);
+}
+
 /* Writes [trust]. */
 static void
 dump_trust(struct dump *d, const struct config *cfg)
@@ -385,7 +476,7 @@ dump_trust(struct dump *d, const struct config *cfg)
 	key_int(d, "x_port", cfg->x_port);
 	key_int(d, "x_prefix", cfg->x_prefix);
 	key_int(d, "forwarded", cfg->forwarded);
-	key_cidrs(d, "proxies", &cfg->proxies);
+	dump_proxies(d, cfg);
 }
 
 /* Writes [rules], header_required as resolved. */

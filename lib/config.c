@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "confval.h"
+#include "proxylist.h"
 #include "xstr.h"
 
 static const char *const gateway_keys[] = {
@@ -22,7 +23,7 @@ static const char *const gateway_keys[] = {
 };
 static const char *const trust_keys[] = {
 	"x_for", "x_proto", "x_host", "x_port", "x_prefix", "forwarded",
-	"proxies", NULL
+	"proxies", "proxies_file", NULL
 };
 static const char *const rules_keys[] = {
 	"strict", "always_proxy", "no_spoofing", "header_required",
@@ -260,11 +261,16 @@ load_gateway(struct load *l)
 		    "(listen = unix:...)");
 }
 
-/* Validates and reads [trust]. */
+/*
+ * Validates and reads [trust]: proxies with each network once (the
+ * entries of proxies_file are added by the caller that reads the files),
+ * and the paths of proxies_file resolved against the file's directory.
+ */
 static void
 load_trust(struct load *l)
 {
 	struct config	*cfg = l->cfg;
+	const char	*v;
 
 	get_int(l, "trust", "x_for", 0, XFF_DEPTH_MAX, &cfg->x_for);
 	get_int(l, "trust", "x_proto", 0, XFF_DEPTH_MAX, &cfg->x_proto);
@@ -273,6 +279,12 @@ load_trust(struct load *l)
 	get_int(l, "trust", "x_prefix", 0, XFF_DEPTH_MAX, &cfg->x_prefix);
 	get_int(l, "trust", "forwarded", 0, XFF_DEPTH_MAX, &cfg->forwarded);
 	get_cidrs(l, "trust", "proxies", &cfg->proxies);
+	if (proxylist_dedupe(&cfg->proxies) == -1)
+		dnomem(&l->ds);
+	cfg->proxies_inline = cfg->proxies.n;
+	if ((v = getval(l, "trust", "proxies_file")) != NULL)
+		(void)proxylist_paths(&l->ds, cfg->path, v, &cfg->proxies_files,
+		    &cfg->nproxies_files);
 }
 
 /* Validates and reads [rules]; resolves header_required. */
@@ -469,6 +481,7 @@ config_free(struct config *cfg)
 	free(cfg->status_uri);
 	conf_cidrset_free(&cfg->status_allow);
 	conf_cidrset_free(&cfg->proxies);
+	conf_strv_free(cfg->proxies_files, cfg->nproxies_files);
 	conf_exempt_free(cfg);
 	conf_strv_free(cfg->strip_headers, cfg->nstrip);
 	free(cfg->cgi_program);

@@ -69,7 +69,13 @@ struct config {
 	int		 x_port;		/* 0 */
 	int		 x_prefix;		/* 0 */
 	int		 forwarded;		/* 0 */
-	struct cidrset	 proxies;		/* empty */
+	struct cidrset	 proxies;		/* empty; then the entries of
+						   proxies_file (conf/proxyfile.c),
+						   each network once */
+	size_t		 proxies_inline;	/* the first entries of proxies,
+						   written in the key itself */
+	char		**proxies_files;	/* proxies_file, resolved */
+	size_t		 nproxies_files;
 
 	/* [rules] */
 	int		 strict;		/* 0 */

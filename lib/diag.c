@@ -122,6 +122,19 @@ dsayline(struct dsink *s, unsigned line, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Adds the warning "PATH:LINE: message". */
+void
+dwarnline(struct dsink *s, unsigned line, const char *fmt, ...)
+{
+	char	 where[DIAG_PATH_CAP + 16];
+	va_list	 ap;
+
+	snprintf(where, sizeof(where), "%s:%u", s->epath, line);
+	va_start(ap, fmt);
+	dvsay(s, 0, where, fmt, ap);
+	va_end(ap);
+}
+
 /* Adds "PATH: [sec] key: message". */
 void
 dsaykey(struct dsink *s, int is_error, const char *sec, const char *key,

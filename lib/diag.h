@@ -44,6 +44,9 @@ void	dsay(struct dsink *s, int is_error, const char *fmt, ...)
 /* Adds the error "PATH:LINE: message". */
 void	dsayline(struct dsink *s, unsigned line, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* Adds the warning "PATH:LINE: message". */
+void	dwarnline(struct dsink *s, unsigned line, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 /* Adds "PATH: [sec] key: message" as an error or a warning. */
 void	dsaykey(struct dsink *s, int is_error, const char *sec,
 	    const char *key, const char *fmt, ...)

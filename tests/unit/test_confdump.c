@@ -1,7 +1,8 @@
 /*
  * test_confdump.c: the effective configuration as INI text (xff-gateway
  * -T): the defaults line by line, a file with address lists, exempt
- * patterns and values that need quotes, the round trip through
+ * patterns and values that need quotes, proxies_file (the whole trusted
+ * set in proxies, long sets in comments), the round trip through
  * config_load (dump, load the dump, dump again: the same text), and the
  * failures (a value INI cannot hold, a callback that stops).
  */
@@ -174,6 +175,7 @@ has_line(const char *text, const char *line)
 	"x_prefix = 0\n"						\
 	"forwarded = 0\n"						\
 	"proxies =\n"							\
+	"proxies_file =\n"						\
 	"\n"								\
 	"[rules]\n"							\
 	"strict = no\n"							\
@@ -416,6 +418,69 @@ test_round_trip(void **state)
 	free(buf);
 }
 
+/* Writes text to the file name in the test directory; returns its path (static). */
+static const char *
+write_list(const char *name, const char *text)
+{
+	static char	 path[256];
+	FILE		*fp;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, strlen(text), fp), strlen(text));
+	assert_int_equal(fclose(fp), 0);
+	return path;
+}
+
+/*
+ * proxies_file: proxies shows the whole trusted set, proxies_file the
+ * resolved paths, and the dump reads back to the same set; a set too
+ * long for one INI line is listed in comments, proxies keeping the
+ * networks written in the key.
+ */
+static void
+test_proxies_file(void **state)
+{
+	char	*t, line[512], *big;
+	size_t	 i, len = 0, cap = 400 * 20;
+
+	(void)state;
+	write_list("cf.list", "# edge\n173.245.48.0/20\n2400:cb00::/32\n"
+	    "127.0.0.1\n");
+	t = round_trip("[trust]\nx_for = 2\nproxies = 127.0.0.1 unix:\n"
+	    "proxies_file = cf.list\n");
+	has_line(t, "proxies = 127.0.0.1/32 173.245.48.0/20 2400:cb00::/32 "
+	    "unix:");
+	snprintf(line, sizeof(line), "proxies_file = %s/cf.list", tmpdir);
+	has_line(t, line);
+	free(t);
+
+	big = malloc(cap);
+	assert_non_null(big);
+	for (i = 0; i < 300; i++)
+		len += (size_t)snprintf(big + len, cap - len, "10.%zu.%zu.0/24\n",
+		    i / 256, i % 256);
+	write_list("big.list", big);
+	free(big);
+	t = round_trip("[trust]\nproxies = 127.0.0.1\n"
+	    "proxies_file = big.list cf.list\n");
+	has_line(t, "# The trusted set: 303 networks, 302 of them from "
+	    "proxies_file:");
+	has_line(t, "#   127.0.0.1/32 10.0.0.0/24 10.0.1.0/24 10.0.2.0/24");
+	has_line(t, "#   10.1.39.0/24 10.1.40.0/24 10.1.41.0/24 10.1.42.0/24");
+	has_line(t, "#   10.1.43.0/24 173.245.48.0/20 2400:cb00::/32");
+	has_line(t, "proxies = 127.0.0.1/32");
+	snprintf(line, sizeof(line), "proxies_file = %s/big.list %s/cf.list",
+	    tmpdir, tmpdir);
+	has_line(t, line);
+	free(t);
+	snprintf(line, sizeof(line), "%s/big.list", tmpdir);
+	assert_int_equal(unlink(line), 0);
+	snprintf(line, sizeof(line), "%s/cf.list", tmpdir);
+	assert_int_equal(unlink(line), 0);
+}
+
 /* A value INI cannot hold, and a callback that stops, fail the dump. */
 static void
 test_failures(void **state)
@@ -466,6 +531,7 @@ main(void)
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_socket_keys),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_proxies_file),
 		cmocka_unit_test(test_failures),
 	};
 

@@ -814,6 +814,144 @@ test_missing_file(void **state)
 	diag_free(&d);
 }
 
+/* Writes text to the file name in the test directory; returns its path (static). */
+static const char *
+write_list(const char *name, const char *text)
+{
+	static char	 path[256];
+	FILE		*fp;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, strlen(text), fp), strlen(text));
+	assert_int_equal(fclose(fp), 0);
+	return path;
+}
+
+/* Removes the file name from the test directory. */
+static void
+remove_list(const char *name)
+{
+	char	path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	assert_int_equal(unlink(path), 0);
+}
+
+/*
+ * proxies_file: lists relative to the INI file's directory, united with
+ * proxies, each network once, the inline ones first; the paths kept as
+ * resolved.
+ */
+static void
+test_proxies_file(void **state)
+{
+	struct config	cfg;
+	char		want[256];
+
+	(void)state;
+	write_list("a.list", "# two\n10.0.0.0/8\n192.0.2.1 # edge\n");
+	write_list("b.list", "10.0.0.0/8\n2001:db8::/32\n127.0.0.1\n");
+	expect_ok("[trust]\nproxies = 127.0.0.1 unix:\n"
+	    "proxies_file = a.list b.list\n", &cfg);
+	assert_int_equal(cfg.proxies.n, 4);
+	assert_int_equal(cfg.proxies_inline, 1);
+	assert_int_equal(cfg.proxies.has_unix, 1);
+	assert_true(in_set(&cfg.proxies, "127.0.0.1"));
+	assert_true(in_set(&cfg.proxies, "10.200.0.1"));
+	assert_true(in_set(&cfg.proxies, "192.0.2.1"));
+	assert_false(in_set(&cfg.proxies, "192.0.2.2"));
+	assert_true(in_set(&cfg.proxies, "2001:db8::7"));
+	assert_int_equal(cfg.nproxies_files, 2);
+	snprintf(want, sizeof(want), "%s/a.list", tmpdir);
+	assert_string_equal(cfg.proxies_files[0], want);
+	snprintf(want, sizeof(want), "%s/b.list", tmpdir);
+	assert_string_equal(cfg.proxies_files[1], want);
+	config_free(&cfg);
+
+	/* a file alone makes the set; empty proxies_file reads nothing */
+	expect_ok("[trust]\nproxies_file = a.list\n", &cfg);
+	assert_int_equal(cfg.proxies.n, 2);
+	assert_int_equal(cfg.proxies_inline, 0);
+	config_free(&cfg);
+	expect_ok("[trust]\nproxies_file =\n", &cfg);
+	assert_int_equal(cfg.proxies.n, 0);
+	assert_int_equal(cfg.nproxies_files, 0);
+	config_free(&cfg);
+	remove_list("a.list");
+	remove_list("b.list");
+}
+
+/*
+ * proxies_file errors: a missing or unreadable file names the INI file,
+ * the key's line and the list; a bad entry names the list and its line;
+ * an empty set is refused; host bits warn with the list's line.
+ */
+static void
+test_proxies_file_errors(void **state)
+{
+	struct config	 cfg;
+	struct diag	 d;
+	const char	*list;
+	char		 want[512], *big;
+	FILE		*fp;
+
+	(void)state;
+	snprintf(want, sizeof(want), "%s:3: [trust] proxies_file: %s/absent."
+	    "list: cannot open: No such file or directory", inipath, tmpdir);
+	memset(&cfg, 0x55, sizeof(cfg));
+	assert_int_equal(load_text("[trust]\nx_for = 2\nproxies_file = "
+	    "absent.list\n", &cfg, &d), -1);
+	if (!has_msg(&d, 1, want))
+		dump(&d);
+	assert_true(has_msg(&d, 1, want));
+	assert_int_equal(d.nerrors, 1);
+	assert_true(is_zeroed(&cfg));
+	diag_free(&d);
+
+	list = write_list("bad.list", "10.0.0.0/8\n\n# c\n10.0.0.300\n");
+	snprintf(want, sizeof(want), "%s:4: \"10.0.0.300\" is not an IP "
+	    "address or a CIDR", list);
+	expect_error("[trust]\nproxies_file = bad.list\n", want);
+	remove_list("bad.list");
+
+	list = write_list("empty.list", "# nothing yet\n");
+	snprintf(want, sizeof(want), "%s:2: [trust] proxies_file: %s: holds "
+	    "no address, and proxies is empty", inipath, list);
+	expect_error("[trust]\nproxies_file = empty.list\n", want);
+	expect_ok("[trust]\nproxies = unix:\nproxies_file = empty.list\n",
+	    &cfg);
+	config_free(&cfg);
+	expect_error("[trust]\nproxies_file = empty.list empty.list\n",
+	    "the files hold no address, and proxies is empty");
+	remove_list("empty.list");
+
+	list = write_list("host.list", "10.1.2.3/8\n");
+	snprintf(want, sizeof(want), "%s:1: \"10.1.2.3/8\" has host bits "
+	    "set; read as 10.0.0.0/8", list);
+	expect_warning("[trust]\nproxies_file = host.list\n", want);
+	remove_list("host.list");
+
+	/* a directory, and a file over the size limit */
+	snprintf(want, sizeof(want), "%s:2: [trust] proxies_file: %s/.: "
+	    "cannot read: Is a directory", inipath, tmpdir);
+	expect_error("[trust]\nproxies_file = .\n", want);
+	list = write_list("big.list", "");
+	fp = fopen(list, "w");
+	assert_non_null(fp);
+	big = calloc(1, 4 * 1024 * 1024 + 1);
+	assert_non_null(big);
+	memset(big, '\n', 4 * 1024 * 1024 + 1);
+	assert_int_equal(fwrite(big, 1, 4 * 1024 * 1024 + 1, fp),
+	    4 * 1024 * 1024 + 1);
+	assert_int_equal(fclose(fp), 0);
+	free(big);
+	expect_error("[trust]\nproxies_file = big.list\n",
+	    "big.list: larger than 4194304 bytes");
+	remove_list("big.list");
+}
+
 /* sockspec_parse: the accepted forms and the refused ones. */
 static void
 test_sockspec(void **state)
@@ -1234,6 +1372,8 @@ main(void)
 		cmocka_unit_test(test_comment_continuation),
 		cmocka_unit_test(test_empty_section),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_proxies_file),
+		cmocka_unit_test(test_proxies_file_errors),
 		cmocka_unit_test(test_sockspec),
 		cmocka_unit_test(test_bad_listen_backend),
 		cmocka_unit_test(test_bad_log),
