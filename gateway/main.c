@@ -68,7 +68,11 @@ load(const char *path, struct config *cfg, int need_backend, int verbose)
 	diag_init(&d);
 	rc = config_load(path, cfg, &d);
 	if (rc == 0 && need_backend && cfg->backend.kind == SOCK_NONE) {
-		diag_add(&d, 1, "%s: [gateway] backend: is required", path);
+		diag_add(&d, 1, "%s: [gateway] backend: is required to run the "
+		    "gateway%s: set it to the socket of the FastCGI application "
+		    "(such as backend = unix:/run/php/php8.2-fpm.sock)", path,
+		    cfg->has_gateway ? "" : ", and the file has no [gateway] "
+		    "section");
 		config_free(cfg);
 		rc = -1;
 	}
