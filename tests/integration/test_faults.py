@@ -1216,10 +1216,10 @@ def hostile_rows(s):
         time.sleep(2.2)
         for (cfg, event), rows in sorted(events.items()):
             log = hs.gw[cfg].log_text()
-            lines = len(re.findall(r"^xff-gateway\[\d+\]: \w+ %s (?!suppressed=)"
-                                   % event, log, re.M))
+            lines = len(re.findall(r"^%s\w+ %s (?!suppressed=)"
+                                   % (H.LOG_LINE_RX, event), log, re.M))
             supp = sum(int(k) for k in re.findall(
-                r"^xff-gateway\[\d+\]: \w+ %s suppressed=(\d+)" % event, log,
+                r"^%s\w+ %s suppressed=(\d+)" % (H.LOG_LINE_RX, event), log,
                 re.M))
             if lines + supp < len(rows):
                 errors.append("%s: %d %s event(s) logged (%d lines + %d "
@@ -1369,7 +1369,7 @@ def log_is_clean(log_bytes):
             continue
         if re.search(rb"[\x00-\x08\x0b-\x1f\x7f]", line):
             bad.append(line[:200])
-        elif not line.startswith(b"xff-gateway[") and \
+        elif not re.match(H.LOG_LINE_RX.encode(), line) and \
                 not line.startswith(b"spawn-fcgi"):
             bad.append(line[:200])
     return bad
