@@ -32,6 +32,10 @@ line.
   going there; SIGHUP with another target switches to it, one that
   cannot be opened leaves the current one with an error; a file that
   cannot be opened at start is a start-up error naming it.
+* logrotate_example: etc/xff-gateway.logrotate, with the test's log file,
+  pid file and user, run by logrotate -f: the file is rotated, the
+  gateway reopens the new one (created for its user) after the SIGUSR1 of
+  postrotate, and new lines land there.
 * time_stamps: lines on plain stderr start with an ISO 8601 local time
   with offset; with JOURNAL_STREAM naming the very stderr (as systemd sets
   it for the journal) they do not; with a JOURNAL_STREAM naming another
@@ -64,6 +68,7 @@ import harness as H  # noqa: E402
 from harness import Failure, Skip, check, eq, wait_for  # noqa: E402
 
 IS_ROOT = os.geteuid() == 0
+LOGROTATE_EXAMPLE = os.path.join(H.SRCDIR, "etc", "xff-gateway.logrotate")
 DROP_TO = H.drop_to()
 TESTS, scenario = H.scenarios()
 
@@ -568,6 +573,66 @@ def log_file_target(env):
     finally:
         for p in reversed(procs):
             env.stop(p)
+
+
+# ------------------------------------------------------------ logrotate
+
+@scenario
+def logrotate_example(env):
+    try:
+        logrotate = H.find_program("logrotate")
+    except H.HarnessError:
+        raise Skip("logrotate not installed")
+    text = H.read_text(LOGROTATE_EXAMPLE)
+    example = {"log": "/var/log/xff-gateway.log",
+               "pid": "/run/xff-gateway/xff-gateway.pid",
+               "create": "create 0640 xff-gateway adm"}
+    for what, s in example.items():
+        check(s in text, "%s names %s" % (LOGROTATE_EXAMPLE, s), text)
+    echo, backend = env.echo_app("echo-lr")
+    gw = None
+    try:
+        user = DROP_TO.get("user") or pwd.getpwuid(os.getuid()).pw_name
+        group = DROP_TO.get("group") or grp.getgrgid(os.getgid()).gr_name
+        logs = env.path("lr-logs")
+        os.mkdir(logs)
+        logf = os.path.join(logs, "gw.log")
+        run = env.path("lr-run")
+        os.mkdir(run)
+        give_to(run, DROP_TO.get("user"))
+        pidf = os.path.join(run, "gw.pid")
+        name = "gw-lr"
+        gw = standalone(env, name, ini(backend, {
+            "listen": "unix:" + env.path(name + ".sock"), "pid": pidf},
+            log={"target": logf}))
+        st, _ = request(gw.sock, "/lr-1", "6.6.6.6, 203.0.113.1")
+        check(wait_for(lambda: "uri=/lr-1 " in H.read_text(logf),
+                       timeout=H.WAIT), "request 1 logged",
+              H.read_text(logf)[-1500:])
+        conf = env.write("logrotate.conf", text.replace(
+            example["log"], logf).replace(example["pid"], pidf).replace(
+            example["create"], "create 0640 %s %s" % (user, group)))
+        r = subprocess.run([logrotate, "-f", "-s", env.path("lr.state"),
+                            conf], capture_output=True, timeout=H.WAIT)
+        eq(r.returncode, 0, "logrotate exit status", r.stderr.decode(
+            "utf-8", "replace")[-1500:])
+        check(os.path.exists(logf + ".1"), "rotated to gw.log.1",
+              os.listdir(logs))
+        eq(owner_of(logf), (user, group, 0o640), "the new file")
+        check(wait_for(lambda: "info log file reopened: %s" % logf
+                       in H.read_text(logf), timeout=H.WAIT),
+              "reopened after postrotate's SIGUSR1",
+              H.read_text(logf + ".1")[-1500:])
+        st, _ = request(gw.sock, "/lr-2", "6.6.6.6, 203.0.113.2")
+        check(wait_for(lambda: "uri=/lr-2 " in H.read_text(logf),
+                       timeout=H.WAIT), "request 2 in the new file",
+              H.read_text(logf)[-1500:])
+        check("uri=/lr-2 " not in H.read_text(logf + ".1"),
+              "and not in the rotated one")
+    finally:
+        if gw is not None:
+            env.stop(gw)
+        env.stop(echo)
 
 
 # ------------------------------------------------------------ time stamps
