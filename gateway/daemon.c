@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -58,6 +59,8 @@ static atomic_uint	 cfg_gen;
 static atomic_int	 stopping;
 static atomic_int	 running;	/* workers still in their loop */
 static int		 listen_fd = -1;
+/* the Unix socket file we created: a reload may name another listen = */
+static char		 listen_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static int		 debug_mode;
 
 /* Takes a reference to the current configuration. */
@@ -365,8 +368,9 @@ drain(struct worker *w, int nw, int owned, const struct config *cfg)
 	if (owned) {
 		/* ours alone: refuse new connections at once */
 		shutdown(listen_fd, SHUT_RDWR);
-		if (cfg->listen.kind == SOCK_UNIX)
-			unlink(cfg->listen.path);
+		if (listen_path[0] != '\0' && unlink(listen_path) == -1)
+			log_msg(LOG_LVL_WARNING, NULL, "cannot remove %s: %s",
+			    listen_path, strerror(errno));
 	}
 	deadline = mono_ms() + (long long)(cfg->backend_timeout * 1000.0) +
 	    2000;
@@ -435,10 +439,15 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 	/* names first, so that a typo fails before anything is created */
 	if (privs_resolve(cfg, &id, err, sizeof(err)) == -1 ||
 	    (listen_fd = listener_open(cfg, &id.sock, &owned, err,
-	    sizeof(err))) == -1 ||
-	    (cfg->pid_file != NULL && pidfile_write(&pf, cfg->pid_file, err,
-	    sizeof(err)) == -1) ||
-	    privs_drop(&id, err, sizeof(err)) == -1) {
+	    sizeof(err))) == -1) {
+		fatal_msg(err);
+		goto done;
+	}
+	if (owned && cfg->listen.kind == SOCK_UNIX)
+		snprintf(listen_path, sizeof(listen_path), "%s",
+		    cfg->listen.path);
+	if ((cfg->pid_file != NULL && pidfile_write(&pf, cfg->pid_file, err,
+	    sizeof(err)) == -1) || privs_drop(&id, err, sizeof(err)) == -1) {
 		fatal_msg(err);
 		goto done;
 	}
@@ -560,9 +569,8 @@ done:
 	if (listen_fd > 0 && owned)
 		close(listen_fd);
 	/* a socket we created but never served on */
-	if (listen_fd != -1 && owned && nw == 0 &&
-	    c->cfg.listen.kind == SOCK_UNIX)
-		unlink(c->cfg.listen.path);
+	if (nw == 0 && listen_path[0] != '\0')
+		unlink(listen_path);
 	cfgref_put(c);
 	log_close();
 	return rc;

@@ -107,12 +107,16 @@ set_target(enum log_target t, int fd, char *path, enum log_level level,
 	pthread_mutex_unlock(&log_mtx);
 }
 
-/* Releases what set_target handed back. */
+/*
+ * Closes a log file no longer in use (a failure, such as a full disk on
+ * NFS, is logged to the current target) and frees its path.
+ */
 static void
 release(int fd, char *path)
 {
-	if (fd != -1)
-		close(fd);
+	if (fd != -1 && close(fd) == -1)
+		log_msg(LOG_LVL_WARNING, NULL, "closing the log file %s: %s",
+		    path != NULL ? path : "-", strerror(errno));
 	free(path);
 }
 
@@ -203,8 +207,10 @@ log_reopen(void)
 	old = log_fd;
 	log_fd = fd;
 	pthread_mutex_unlock(&log_mtx);
-	close(old);
 	log_msg(LOG_LVL_INFO, NULL, "log file reopened: %s", log_path);
+	if (close(old) == -1)
+		log_msg(LOG_LVL_WARNING, NULL, "closing the log file before "
+		    "the reopen: %s", strerror(errno));
 }
 
 /* Returns 1 when lines go to standard error. */

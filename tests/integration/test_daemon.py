@@ -15,9 +15,10 @@ line.
   cannot), then listen_owner/listen_group/listen_mode = www-data,
   www-data, 0600; an unknown listen_owner and, started as an unprivileged
   user, a listen_group it may not give the socket to, are start-up errors
-  naming the key and leave no socket behind; a SIGHUP with a new
-  listen_mode logs that it takes effect at the next start and leaves the
-  socket as it was.
+  naming the key and leave no socket behind; a SIGHUP with a new listen
+  and listen_mode logs that they take effect at the next start and leaves
+  the socket as it was; at exit the socket removed is the one bound, not
+  the file the new listen names.
 * pid_file: pid = FILE holds the daemon's PID and a newline, mode 0644,
   and is gone after SIGTERM; a stale file (PID of a process that has
   ended) is replaced, one naming a running process stops the start with
@@ -319,8 +320,11 @@ def standalone_socket_owner(env):
         eq(owner_of(sock), (nobody, nogroup, 0o660), "socket by default")
         env.stop(gw)
 
-        # listen_group = www-data: www-data connects, nobody else
-        name = "gw-so2"
+        # listen_group = www-data: www-data connects, nobody else; in a
+        # directory the gateway's user may write, to remove it at exit
+        os.mkdir(env.path("so2"))
+        give_to(env.path("so2"), nobody)
+        name = "so2/gw"
         sock = env.path(name + ".sock")
         gw = standalone(env, name, ini(backend, {
             "listen": "unix:" + sock, "listen_group": "www-data"}))
@@ -334,19 +338,36 @@ def standalone_socket_owner(env):
         st, params = request(sock, "/so", "203.0.113.8")
         eq(st, 200, "served", gw.log_text()[-1500:])
 
-        # a new listen_mode on SIGHUP: logged, applied at the next start
-        with open(gw.ini, "w") as f:
-            f.write(ini(backend, {"listen": "unix:" + sock,
-                                  "listen_group": "www-data",
-                                  "listen_mode": "0666"}))
-        os.kill(gw.pid, signal.SIGHUP)
-        check(wait_for(lambda: "configuration reloaded" in gw.log_text(),
-                       timeout=H.WAIT), "reloaded", gw.log_text()[-1500:])
-        check("reload: [gateway] listen_mode: changes take effect at the "
-              "next start" in gw.log_text(), "the reload names listen_mode",
-              gw.log_text()[-1500:])
-        eq(owner_of(sock)[2], 0o660, "mode unchanged until the next start")
-        env.stop(gw)
+        # a new listen and listen_mode on SIGHUP: logged, applied at the
+        # next start; at exit the socket removed is the one bound, not the
+        # file the new listen = names
+        decoy = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            decoy.bind(env.path("decoy.sock"))
+            decoy.listen(1)
+            with open(gw.ini, "w") as f:
+                f.write(ini(backend, {"listen": "unix:" +
+                                      env.path("decoy.sock"),
+                                      "listen_group": "www-data",
+                                      "listen_mode": "0666"}))
+            os.kill(gw.pid, signal.SIGHUP)
+            check(wait_for(lambda: "configuration reloaded" in
+                           gw.log_text(), timeout=H.WAIT), "reloaded",
+                  gw.log_text()[-1500:])
+            check("reload: [gateway] listen, listen_mode: changes take "
+                  "effect at the next start" in gw.log_text(),
+                  "the reload names listen and listen_mode",
+                  gw.log_text()[-1500:])
+            eq(owner_of(sock)[2], 0o660, "mode unchanged until the next "
+               "start")
+            st, params = request(sock, "/so-2", "203.0.113.9")
+            eq(st, 200, "still served on %s" % sock)
+            eq(env.stop(gw), 0, "exit status")
+            check(not os.path.lexists(sock), "the socket bound is removed")
+            check(os.path.lexists(env.path("decoy.sock")), "the file of the "
+                  "new listen = is left alone")
+        finally:
+            decoy.close()
 
         # listen_owner, listen_group and listen_mode together
         name = "gw-so3"
