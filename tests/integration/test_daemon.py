@@ -207,6 +207,22 @@ def lines_of(path):
     return [l for l in H.read_text(path).splitlines() if l]
 
 
+def account_cmd(argv, retry_any=False):
+    """Runs useradd, groupadd, userdel or groupdel; another program (a
+    test elsewhere, a package manager) may hold the account files' locks
+    for a while, so a "cannot lock" failure (any failure with retry_any:
+    userdel also refuses while a process of the user is still exiting) is
+    tried again for up to a minute.  Returns the last CompletedProcess."""
+    deadline = time.monotonic() + 60.0
+    while True:
+        r = subprocess.run(argv, capture_output=True, timeout=60)
+        if r.returncode == 0 or time.monotonic() > deadline:
+            return r
+        if not retry_any and b"lock" not in r.stderr:
+            return r
+        time.sleep(0.2)
+
+
 class TempAccount:
     """A temporary system group and a user whose primary group is that of
     nobody and whose only supplementary group is the temporary one; both
@@ -226,15 +242,19 @@ class TempAccount:
             raise Skip(str(e))
         primary = grp.getgrgid(pwd.getpwnam("nobody").pw_gid).gr_name
         try:
-            subprocess.run([groupadd, "--system", self.group], check=True,
-                           capture_output=True, timeout=60)
-            self._made.append(("groupdel", self.group))
-            subprocess.run([useradd, "--system", "--no-create-home",
-                            "--home-dir", "/nonexistent", "--shell",
-                            "/usr/sbin/nologin", "--gid", primary,
-                            "--groups", self.group, self.user], check=True,
-                           capture_output=True, timeout=60)
-            self._made.append(("userdel", self.user))
+            for argv, undo in (
+                    ([groupadd, "--system", self.group],
+                     ("groupdel", self.group)),
+                    ([useradd, "--system", "--no-create-home", "--home-dir",
+                      "/nonexistent", "--shell", "/usr/sbin/nologin",
+                      "--gid", primary, "--groups", self.group, self.user],
+                     ("userdel", self.user))):
+                r = account_cmd(argv)
+                if r.returncode != 0:
+                    raise Failure("%s: exit status %d: %s" % (
+                        " ".join(argv), r.returncode,
+                        r.stderr.decode("utf-8", "replace").strip()))
+                self._made.append(undo)
         except BaseException:
             self.__exit__()
             raise
@@ -242,16 +262,8 @@ class TempAccount:
         return self
 
     def __exit__(self, *exc):
-        # userdel refuses while a process of the user is still exiting:
-        # try again for a while
         for cmd, name in reversed(self._made):
-            deadline = time.monotonic() + H.WAIT
-            while True:
-                r = subprocess.run([H.find_program(cmd), name],
-                                   capture_output=True, timeout=60)
-                if r.returncode == 0 or time.monotonic() > deadline:
-                    break
-                time.sleep(0.2)
+            r = account_cmd([H.find_program(cmd), name], retry_any=True)
             if r.returncode != 0:
                 sys.stderr.write("%s %s: %s\n" % (cmd, name, r.stderr))
         self._made = []
