@@ -438,6 +438,8 @@ class Walk:
                 shutil.copy(src, os.path.join(self.root, "etc/nginx", f))
         os.symlink("../sites-available/default", os.path.join(
             self.root, "etc/nginx/sites-enabled/default"))
+        sock = self.path("/run/xff-gateway/xff-gateway.sock")
+        check(len(sock) < 100, "a Unix socket path under T fits: %s" % sock)
         log("temporary root T = %s: nginx's files from /etc/nginx, "
             "/var/www/html, /etc/systemd/system, /run/php" % self.root)
         # the source tree, as make dist ships it
@@ -744,6 +746,7 @@ def walkthrough_spawn_fcgi(w):
             step5.append((line, out))
             log("  -> %r" % out[:300])
     check(spawn is not None, "the spawn-fcgi command of step 3")
+    log("not run (need systemd as PID 1): %s" % "; ".join(w.skipped))
     w.step5 = [c for s, c in cmds if s == 5]
     w.check_step5(step5, w.gateway_pid)
     w.done.add("spawn-fcgi")
