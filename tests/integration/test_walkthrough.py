@@ -62,6 +62,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 
 sys.dont_write_bytecode = True
@@ -217,13 +218,17 @@ class Mapper:
 # ------------------------------------------------------------ /dev/log
 
 class DevLog:
-    """A datagram socket that receives what is sent to /dev/log."""
+    """A datagram socket that receives what is sent to /dev/log.  A
+    thread reads it all the time: a Unix datagram socket holds only a few
+    datagrams (net.unix.max_dgram_qlen), and a full one blocks every
+    program that logs (useradd, userdel, the gateway)."""
 
     def __init__(self, env):
         self.sock = None
         self.created = None
-        self.how = None
         self.lines = []
+        self.lock = threading.Lock()
+        self.thread = None
         if not os.path.lexists(DEVLOG):
             path = DEVLOG
             self.how = "no /dev/log: the test's socket is bound there"
@@ -235,13 +240,12 @@ class DevLog:
             self.how = ("/dev/log exists and no private mount namespace: "
                         "the log lines are not checked")
             return
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
-            self.sock.bind(path)
+            sock.bind(path)
         except OSError as e:
             # another test may have bound /dev/log a moment ago
-            self.sock.close()
-            self.sock = None
+            sock.close()
             self.how = "binding %s failed (%s): the log lines are not " \
                 "checked" % (path, e)
             return
@@ -252,36 +256,48 @@ class DevLog:
             r = subprocess.run(["mount", "--bind", path, DEVLOG],
                                capture_output=True, timeout=30)
             if r.returncode != 0:
-                self.sock.close()
-                self.sock = None
+                sock.close()
                 self.how = ("mount --bind over /dev/log failed (%s): the log"
                             " lines are not checked" % r.stderr.decode(
                                 "utf-8", "replace").strip())
+                return
+        sock.settimeout(0.2)
+        self.sock = sock
+        self.thread = threading.Thread(target=self.drain, daemon=True)
+        self.thread.start()
+
+    def drain(self):
+        while self.sock is not None:
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            with self.lock:
+                self.lines.append(data.decode("utf-8", "replace"))
 
     def receive(self, rx, timeout):
         """The first datagram matching the regex rx, or None."""
         if self.sock is None:
             return None
         rx = re.compile(rx)
-        for line in self.lines:
-            if rx.search(line):
-                return line
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.sock.settimeout(max(0.05, deadline - time.monotonic()))
-            try:
-                line = self.sock.recv(65536).decode("utf-8", "replace")
-            except socket.timeout:
-                break
-            self.lines.append(line)
-            if rx.search(line):
-                return line
-        return None
+        found = []
+
+        def seen():
+            with self.lock:
+                found[:] = [l for l in self.lines if rx.search(l)][:1]
+            return bool(found)
+        wait_for(seen, timeout=timeout)
+        return found[0] if found else None
 
     def close(self):
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
+        sock, self.sock = self.sock, None
+        if self.thread is not None:
+            self.thread.join(5)
+            self.thread = None
+        if sock is not None:
+            sock.close()
         if self.created is not None:
             try:
                 if os.lstat(DEVLOG).st_ino == self.created:
@@ -387,16 +403,33 @@ class Walk:
                     self.env.stop(p, timeout=5.0)
                 except Exception as e:
                     sys.stderr.write("stopping %s: %s\n" % (p.name, e))
-        finally:
-            if self.user_created:
-                r = subprocess.run(["userdel", self.user],
-                                   capture_output=True, timeout=60)
-                log("cleanup: userdel %s (status %d)" % (self.user,
-                                                         r.returncode))
-                self.user_created = False
             if self.devlog is not None:
                 self.devlog.close()
+            if self.user_created:
+                self.remove_user()
+        finally:
             self.env.close()
+        if self.user_created:
+            raise H.HarnessError("user %s left behind: remove it with "
+                                 "userdel" % self.user)
+
+    def remove_user(self):
+        """userdel of the user the walkthrough's useradd created (retried:
+        other programs may hold the user database's locks a while)."""
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                r = subprocess.run(["userdel", self.user],
+                                   capture_output=True, timeout=120)
+                rc, out = r.returncode, r.stderr.decode("utf-8", "replace")
+            except subprocess.TimeoutExpired:
+                rc, out = None, "timed out"
+            if rc == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        log("cleanup: userdel %s: status %s %s" % (self.user, rc, out.strip()))
+        if rc == 0:
+            self.user_created = False
 
     # -- the environment a root shell gives
 
