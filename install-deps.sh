@@ -8,7 +8,8 @@ PKGS="build-essential autoconf automake pkg-config
  libfcgi-dev libfcgi-bin libiniparser-dev libcmocka-dev
  nginx-light spawn-fcgi fcgiwrap lighttpd php-fpm
  uwsgi-core uwsgi-plugin-python3 python3 python3-werkzeug
- curl wrk valgrind clang libclang-rt-14-dev haproxy procps systemd util-linux"
+ curl wrk valgrind clang libclang-rt-14-dev haproxy procps systemd util-linux
+ logrotate"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

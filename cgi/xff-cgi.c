@@ -48,7 +48,11 @@
  * error log), and exit 1.
  *
  * Event lines go to stderr as "xff-cgi: <level> <event> key=value ..."
- * or, with [log] target = syslog, to syslog (facility daemon).  Each run
+ * (the web server's error log, which stamps them itself), with [log]
+ * target = syslog to syslog (facility daemon), or with target = FILE
+ * appended to that file as "<ISO 8601 time> xff-cgi[<pid>]: <level> ...".
+ * A file that cannot be opened (xff-cgi runs as the CGI user) gives one
+ * line on stderr saying so, and the lines go to stderr.  Each run
  * handles one request, so there is nothing to rate-limit.  Warnings from
  * loading the config are logged at debug level only, to keep them out
  * of the error log on every request: check a file with xff-gateway -t.
@@ -57,6 +61,7 @@
 #include "autoconf.h"
 #endif
 #define _XOPEN_SOURCE 700
+#define _DEFAULT_SOURCE	1	/* struct tm's tm_gmtoff */
 
 #include <sys/stat.h>
 
@@ -69,10 +74,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "confload.h"
 #include "correct.h"
+#include "logfmt.h"
 #include "paths.h"
 #include "xstr.h"
 
@@ -94,9 +101,13 @@
 extern char **environ;
 
 static int		log_syslog;
+static int		log_fd = -1;		/* [log] target = FILE */
 static enum log_level	log_max = LOG_LVL_INFO;
 
 static void	writeall(int, const char *, size_t);
+static void	log_start(const struct config *);
+static void	log_end(void);
+static void	file_line(const char *, const char *);
 static void	respond(const char *, size_t);
 static void	logline(enum log_level, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -166,8 +177,79 @@ respond(const char *resp, size_t len)
 }
 
 /*
+ * Sends the lines to the [log] target of cfg from here on: opens syslog,
+ * or the file for appending (mode 0640 when created); a file that cannot
+ * be opened leaves the lines on stderr, after one line saying why.
+ */
+static void
+log_start(const struct config *cfg)
+{
+	char	line[LINE_MAX_LEN];
+	int	n;
+
+	if (cfg->log_target == LOG_TO_SYSLOG) {
+		openlog("xff-cgi", LOG_PID, LOG_DAEMON);
+		log_syslog = 1;
+		return;
+	}
+	if (cfg->log_target != LOG_TO_FILE)
+		return;
+	do
+		log_fd = open(cfg->log_file, O_WRONLY | O_APPEND | O_CREAT |
+		    O_CLOEXEC | O_NOCTTY, 0640);
+	while (log_fd == -1 && errno == EINTR);
+	if (log_fd != -1)
+		return;
+	n = snprintf(line, sizeof(line), "xff-cgi: cannot open the log file "
+	    "%s: %s; logging to stderr\n", cfg->log_file, strerror(errno));
+	if (n > 0)
+		writeall(STDERR_FILENO, line, (size_t)n < sizeof(line) ?
+		    (size_t)n : sizeof(line) - 1);
+}
+
+/* Closes the log file or syslog, if open. */
+static void
+log_end(void)
+{
+	if (log_syslog)
+		closelog();
+	log_syslog = 0;
+	if (log_fd != -1)
+		close(log_fd);
+	log_fd = -1;
+}
+
+/*
+ * Appends "<time stamp> xff-cgi[<pid>]: <level> <text>" to the log file
+ * in a single write.
+ */
+static void
+file_line(const char *level, const char *text)
+{
+	char		 line[LOGFMT_STAMP_MAX + LINE_MAX_LEN + 64];
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+	size_t		 len = 0;
+	int		 n;
+
+	if (localtime_r(&now, &tm) != NULL)
+		len = logfmt_stamp(&tm, tm.tm_gmtoff, line, LOGFMT_STAMP_MAX);
+	n = snprintf(line + len, sizeof(line) - len, "%sxff-cgi[%ld]: %s %s\n",
+	    len > 0 ? " " : "", (long)getpid(), level, text);
+	if (n < 0)
+		return;
+	len += (size_t)n;
+	if (len >= sizeof(line)) {
+		len = sizeof(line) - 1;
+		line[len - 1] = '\n';
+	}
+	writeall(log_fd, line, len);
+}
+
+/*
  * Logs one line at level lvl when the configured level allows it: to
- * syslog, or to stderr as "xff-cgi: <level> <text>" in a single write.
+ * syslog, to the log file, or to stderr as "xff-cgi: <level> <text>" in
+ * a single write.
  */
 static void
 logline(enum log_level lvl, const char *fmt, ...)
@@ -188,6 +270,10 @@ logline(enum log_level lvl, const char *fmt, ...)
 		syslog(prio[lvl], "%s %s", log_level_name(lvl), text);
 		return;
 	}
+	if (log_fd != -1) {
+		file_line(log_level_name(lvl), text);
+		return;
+	}
 	n = snprintf(line, sizeof(line), "xff-cgi: %s %s\n",
 	    log_level_name(lvl), text);
 	if (n < 0)
@@ -201,8 +287,8 @@ logline(enum log_level lvl, const char *fmt, ...)
 
 /*
  * Reports a failure that stops the request: "xff-cgi: <text>" on stderr
- * (and to syslog when configured), then the CGI 500 response on stdout.
- * Does not return: exits 1.
+ * (and to syslog or the log file when configured), then the CGI 500
+ * response on stdout.  Does not return: exits 1.
  */
 static void
 fatal(const char *fmt, ...)
@@ -226,6 +312,9 @@ fatal(const char *fmt, ...)
 	}
 	if (log_syslog)
 		syslog(LOG_ERR, "error %s", text);
+	if (log_fd != -1)
+		file_line("error", text);
+	log_end();
 	respond(RESP_500, sizeof(RESP_500) - 1);
 	exit(1);
 }
@@ -586,10 +675,7 @@ main(int argc, char *argv[])
 		fatal("%s: bad configuration, request refused", cfgpath);
 	}
 	log_max = cfg.log_level;
-	if (cfg.log_target == LOG_TO_SYSLOG) {
-		openlog("xff-cgi", LOG_PID, LOG_DAEMON);
-		log_syslog = 1;
-	}
+	log_start(&cfg);
 	for (i = 0; i < d.n; i++)
 		if (!d.is_error[i])
 			logline(LOG_LVL_DEBUG, "%s", d.msg[i]);
@@ -634,8 +720,7 @@ main(int argc, char *argv[])
 		free(in);
 		free(exe);
 		config_free(&cfg);
-		if (log_syslog)
-			closelog();
+		log_end();
 		return 0;
 	}
 

@@ -1,22 +1,19 @@
 /*
- * daemon.c: the gateway's process: the listening socket (spawn-fcgi's
- * fd 0, systemd's fd 3 or our own), privilege drop, a pool of worker
- * threads each looping on FCGX_Accept_r (no accept mutex), and the main
- * thread waiting for signals: SIGHUP reloads the configuration,
- * SIGTERM/SIGINT stop accepting and let requests in flight finish.
+ * daemon.c: the gateway's process: start-up in order (log target,
+ * listening socket, pid file, privilege drop), a pool of worker threads
+ * each looping on FCGX_Accept_r (no accept mutex), and the main thread
+ * waiting for signals: SIGHUP reloads the configuration, SIGUSR1 reopens
+ * the log file, SIGTERM/SIGINT stop accepting and let requests in flight
+ * finish.
  */
 #include "autoconf.h"
 
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
-#include <netinet/in.h>
 
 #include <errno.h>
-#include <grp.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -31,11 +28,13 @@
 #include "confload.h"
 #include "daemon.h"
 #include "front.h"
+#include "listener.h"
 #include "log.h"
+#include "logfmt.h"
+#include "pidfile.h"
+#include "privs.h"
 #include "stats.h"
 
-#define LISTEN_BACKLOG		1024
-#define SD_LISTEN_FDS_START	3
 #define WORKER_STACK		(512 * 1024)
 #define KICK_SIGNAL		SIGUSR2
 
@@ -61,6 +60,8 @@ static atomic_uint	 cfg_gen;
 static atomic_int	 stopping;
 static atomic_int	 running;	/* workers still in their loop */
 static int		 listen_fd = -1;
+/* the Unix socket file we created: a reload may name another listen = */
+static char		 listen_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static int		 debug_mode;
 
 /* Takes a reference to the current configuration. */
@@ -116,267 +117,25 @@ printable(const char *msg, char *buf, size_t cap)
 	return buf;
 }
 
-/* Writes a start-up error to stderr and to the log when that is syslog. */
+/* Writes a start-up error to stderr, and to the log when that is elsewhere. */
 static void
-fatal_msg(const struct config *cfg, const char *msg)
+fatal_msg(const char *msg)
 {
 	fprintf(stderr, "xff-gateway: %s\n", msg);
-	if (cfg != NULL && cfg->log_target == LOG_TO_SYSLOG && !debug_mode)
+	if (!log_on_stderr())
 		log_msg(LOG_LVL_ERROR, NULL, "%s", msg);
 }
 
-/* Returns 1 when fd is a listening stream socket. */
-static int
-is_listening(int fd)
+/* Logs the trusted proxies and depths of cfg, loaded from path (info). */
+static void
+log_config(const struct config *cfg, const char *path)
 {
-	int		on = 0;
-	socklen_t	len = sizeof(on);
+	char	line[2048];
 
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1)
-		return 0;
-	return on != 0;
-}
-
-/* Returns systemd's socket (fd 3) when LISTEN_PID/LISTEN_FDS name us, else -1. */
-static int
-systemd_socket(void)
-{
-	const char	*pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-	char		*end;
-	long		 v;
-
-	if (pid == NULL || fds == NULL)
-		return -1;
-	errno = 0;
-	v = strtol(pid, &end, 10);
-	if (errno != 0 || end == pid || *end != '\0' || v != (long)getpid())
-		return -1;
-	errno = 0;
-	v = strtol(fds, &end, 10);
-	if (errno != 0 || end == fds || *end != '\0' || v < 1)
-		return -1;
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
-	if (v > 1)
-		log_msg(LOG_LVL_WARNING, NULL, "systemd passed %ld sockets; "
-		    "serving the first only", v);
-	return SD_LISTEN_FDS_START;
-}
-
-/* Creates our own Unix listening socket, mode 0660; removes a stale file only. */
-static int
-listen_unix(const struct config *cfg, char *err, size_t errcap)
-{
-	struct sockaddr_un	 sun;
-	struct stat		 st;
-	const char		*path = cfg->listen.path;
-	mode_t			 old;
-	int			 fd = -1, probe, e;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errcap, "listen: path too long: %s", path);
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path));
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errcap, "listen: %s exists and is not "
-			    "a socket", path);
-			return -1;
-		}
-		if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
-		    0)) == -1) {
-			snprintf(err, errcap, "socket: %s", strerror(errno));
-			return -1;
-		}
-		if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-			close(probe);
-			snprintf(err, errcap, "listen: %s is in use by another "
-			    "process", path);
-			return -1;
-		}
-		e = errno;
-		close(probe);
-		if (e != ECONNREFUSED) {
-			snprintf(err, errcap, "listen: cannot probe %s: %s",
-			    path, strerror(e));
-			return -1;
-		}
-		if (unlink(path) == -1) {
-			snprintf(err, errcap, "listen: cannot remove stale "
-			    "socket %s: %s", path, strerror(errno));
-			return -1;
-		}
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		snprintf(err, errcap, "socket: %s", strerror(errno));
-		return -1;
-	}
-	old = umask(0117);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		e = errno;
-		umask(old);
-		snprintf(err, errcap, "listen: bind %s: %s", path, strerror(e));
-		goto fail;
-	}
-	umask(old);
-	if (chmod(path, 0660) == -1 || listen(fd, LISTEN_BACKLOG) == -1) {
-		snprintf(err, errcap, "listen: %s: %s", path, strerror(errno));
-		unlink(path);
-		goto fail;
-	}
-	return fd;
-fail:
-	close(fd);
-	return -1;
-}
-
-/* Creates our own TCP listening socket. */
-static int
-listen_tcp(const struct config *cfg, char *err, size_t errcap)
-{
-	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t		 slen;
-	int			 fd, one = 1;
-
-	memset(&ss, 0, sizeof(ss));
-	if (cfg->listen.ip.family == 4) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((unsigned short)cfg->listen.port);
-		memcpy(&sin->sin_addr, cfg->listen.ip.a, 4);
-		slen = sizeof(*sin);
-	} else {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((unsigned short)cfg->listen.port);
-		memcpy(&sin6->sin6_addr, cfg->listen.ip.a, 16);
-		slen = sizeof(*sin6);
-	}
-	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		snprintf(err, errcap, "socket: %s", strerror(errno));
-		return -1;
-	}
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
-	    (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
-	    IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
-	    bind(fd, (struct sockaddr *)&ss, slen) == -1 ||
-	    listen(fd, LISTEN_BACKLOG) == -1) {
-		char	name[160];
-
-		backend_name(&cfg->listen, name, sizeof(name));
-		snprintf(err, errcap, "listen: %s: %s", name, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/*
- * Opens the listening socket of SPEC 2: listen = when given, else
- * systemd's socket, else fd 0 from spawn-fcgi.  *owned is set when the
- * socket is ours (so stopping may shut it down).
- */
-static int
-open_listener(const struct config *cfg, int *owned, char *err, size_t errcap)
-{
-	int	fd;
-
-	*owned = 0;
-	if (cfg->listen.kind == SOCK_UNIX || cfg->listen.kind == SOCK_TCP) {
-		fd = cfg->listen.kind == SOCK_UNIX ?
-		    listen_unix(cfg, err, errcap) : listen_tcp(cfg, err, errcap);
-		*owned = fd != -1;
-		return fd;
-	}
-	if ((fd = systemd_socket()) != -1) {
-		if (!is_listening(fd)) {
-			snprintf(err, errcap, "systemd socket (fd 3) is not a "
-			    "listening socket");
-			return -1;
-		}
-		return fd;
-	}
-	if (is_listening(0))
-		return 0;
-	snprintf(err, errcap, "no listen = in [gateway] and fd 0 is not a "
-	    "listening socket (start under spawn-fcgi or systemd, or set "
-	    "listen =)");
-	return -1;
-}
-
-/*
- * Drops root privileges to [gateway] user/group after binding.  As root
- * without user = it refuses unless XFF_GATEWAY_ALLOW_ROOT=1.  The Unix
- * socket we created is given to that user and group.
- */
-static int
-drop_privileges(const struct config *cfg, int owned_unix, char *err,
-    size_t errcap)
-{
-	struct passwd	*pw;
-	struct group	*gr;
-	const char	*allow = getenv("XFF_GATEWAY_ALLOW_ROOT");
-	uid_t		 uid;
-	gid_t		 gid;
-
-	if (geteuid() != 0) {
-		if (cfg->user != NULL || cfg->group != NULL)
-			log_msg(LOG_LVL_WARNING, NULL, "user/group ignored: "
-			    "not started as root");
-		return 0;
-	}
-	if (cfg->user == NULL) {
-		if (allow != NULL && strcmp(allow, "1") == 0) {
-			log_msg(LOG_LVL_WARNING, NULL, "running as root "
-			    "(XFF_GATEWAY_ALLOW_ROOT=1)");
-			return 0;
-		}
-		snprintf(err, errcap, "refusing to run as root: set user = "
-		    "(and group =) in [gateway], or XFF_GATEWAY_ALLOW_ROOT=1");
-		return -1;
-	}
-	if ((pw = getpwnam(cfg->user)) == NULL) {
-		snprintf(err, errcap, "[gateway] user: unknown user %s",
-		    cfg->user);
-		return -1;
-	}
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
-	if (cfg->group != NULL) {
-		if ((gr = getgrnam(cfg->group)) == NULL) {
-			snprintf(err, errcap, "[gateway] group: unknown group "
-			    "%s", cfg->group);
-			return -1;
-		}
-		gid = gr->gr_gid;
-	}
-	if (uid == 0) {
-		snprintf(err, errcap, "[gateway] user: %s is root; name an "
-		    "unprivileged user", cfg->user);
-		return -1;
-	}
-	if (owned_unix && chown(cfg->listen.path, uid, gid) == -1) {
-		snprintf(err, errcap, "chown %s: %s", cfg->listen.path,
-		    strerror(errno));
-		return -1;
-	}
-	if (setgroups(1, &gid) == -1 || setgid(gid) == -1 ||
-	    setuid(uid) == -1) {
-		snprintf(err, errcap, "dropping privileges to %s: %s",
-		    cfg->user, strerror(errno));
-		return -1;
-	}
-	if (getuid() != uid || geteuid() != uid || getgid() != gid ||
-	    getegid() != gid || setuid(0) != -1) {
-		snprintf(err, errcap, "dropping privileges to %s did not "
-		    "take effect", cfg->user);
-		return -1;
-	}
-	return 0;
+	if (!log_enabled(LOG_LVL_INFO))
+		return;
+	logfmt_config(cfg, path, line, sizeof(line));
+	log_msg(LOG_LVL_INFO, NULL, "config %s", line);
 }
 
 /* Blocks or unblocks the kick signal in the calling thread. */
@@ -480,11 +239,62 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/* Returns 1 when the strings a and b (either may be NULL) differ. */
+static int
+str_differ(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+/* Appends ", name" (or name first) to the list keys when changed. */
+static void
+add_key(char *keys, size_t cap, int changed, const char *name)
+{
+	size_t	n = strlen(keys);
+	int	k;
+
+	if (!changed)
+		return;
+	k = snprintf(keys + n, cap - n, "%s%s", n > 0 ? ", " : "", name);
+	if (k < 0 || (size_t)k >= cap - n)
+		keys[n] = '\0';
+}
+
+/*
+ * Logs the keys whose new values in b only take effect at the next start
+ * (the socket, the workers, the identity, the pid file).
+ */
+static void
+restart_only(const struct config *a, const struct config *b)
+{
+	char	keys[160];
+
+	keys[0] = '\0';
+	add_key(keys, sizeof(keys), memcmp(&a->listen, &b->listen,
+	    sizeof(a->listen)) != 0, "listen");
+	add_key(keys, sizeof(keys), str_differ(a->listen_owner,
+	    b->listen_owner), "listen_owner");
+	add_key(keys, sizeof(keys), str_differ(a->listen_group,
+	    b->listen_group), "listen_group");
+	add_key(keys, sizeof(keys), a->listen_mode != b->listen_mode,
+	    "listen_mode");
+	add_key(keys, sizeof(keys), a->workers != b->workers, "workers");
+	add_key(keys, sizeof(keys), str_differ(a->user, b->user), "user");
+	add_key(keys, sizeof(keys), str_differ(a->group, b->group), "group");
+	add_key(keys, sizeof(keys), str_differ(a->pid_file, b->pid_file),
+	    "pid");
+	if (keys[0] != '\0')
+		log_msg(LOG_LVL_WARNING, NULL, "reload: [gateway] %s: changes "
+		    "take effect at the next start", keys);
+}
+
 /* Reloads the configuration file; keeps the old one on any error. */
 static void
 reload(const char *cfgpath)
 {
-	struct cfgref	*c, *cur;
+	struct cfgref	*c;
 	struct diag	 d;
 	char		 buf[1024];
 	size_t		 i;
@@ -522,16 +332,13 @@ reload(const char *cfgpath)
 		log_msg(LOG_LVL_WARNING, NULL, "%s",
 		    printable(d.msg[i], buf, sizeof(buf)));
 	diag_free(&d);
-	cur = cfg_cur;
-	if (memcmp(&cur->cfg.listen, &c->cfg.listen,
-	    sizeof(c->cfg.listen)) != 0 || cur->cfg.workers != c->cfg.workers)
-		log_msg(LOG_LVL_WARNING, NULL, "reload: listen and workers "
-		    "changes take effect at the next restart");
+	restart_only(&cfg_cur->cfg, &c->cfg);
 	atomic_store(&c->refs, 1);
 	cfgref_swap(c);
-	log_setup(c->cfg.log_target == LOG_TO_SYSLOG, c->cfg.log_level, debug_mode);
+	log_reload(&c->cfg, debug_mode);
 	STATS_INC(stats.reloads_ok);
 	log_msg(LOG_LVL_INFO, NULL, "configuration reloaded from %s", cfgpath);
+	log_config(&c->cfg, cfgpath);
 }
 
 /* Returns the monotonic time in ms. */
@@ -562,8 +369,9 @@ drain(struct worker *w, int nw, int owned, const struct config *cfg)
 	if (owned) {
 		/* ours alone: refuse new connections at once */
 		shutdown(listen_fd, SHUT_RDWR);
-		if (cfg->listen.kind == SOCK_UNIX)
-			unlink(cfg->listen.path);
+		if (listen_path[0] != '\0' && unlink(listen_path) == -1)
+			log_msg(LOG_LVL_WARNING, NULL, "cannot remove %s: %s",
+			    listen_path, strerror(errno));
 	}
 	deadline = mono_ms() + (long long)(cfg->backend_timeout * 1000.0) +
 	    2000;
@@ -599,6 +407,8 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 	struct sigaction	 sa;
 	struct worker		*w = NULL;
 	struct cfgref		*c;
+	struct identity		 id;
+	struct pidfile		 pf;
 	pthread_attr_t		 attr;
 	sigset_t		 all, set;
 	struct timespec		 ts = { 1, 0 };
@@ -607,13 +417,17 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 	int			 rc = 1;
 
 	debug_mode = debug;
-	log_setup(cfg->log_target == LOG_TO_SYSLOG, cfg->log_level, debug);
+	memset(&pf, 0, sizeof(pf));
+	if (log_open(cfg, debug, err, sizeof(err)) == -1) {
+		fatal_msg(err);
+		return 1;
+	}
 	if (cfg->backend.kind == SOCK_NONE) {
-		fatal_msg(cfg, "[gateway] backend is required");
+		fatal_msg("[gateway] backend is required");
 		return 1;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		fatal_msg(cfg, "out of memory");
+		fatal_msg("out of memory");
 		return 1;
 	}
 	/* the daemon owns the configuration from here on */
@@ -623,13 +437,19 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 	cfgref_swap(c);
 	cfg = &c->cfg;
 
-	if ((listen_fd = open_listener(cfg, &owned, err, sizeof(err))) == -1) {
-		fatal_msg(cfg, err);
+	/* names first, so that a typo fails before anything is created */
+	if (privs_resolve(cfg, &id, err, sizeof(err)) == -1 ||
+	    (listen_fd = listener_open(cfg, &id.sock, &owned, err,
+	    sizeof(err))) == -1) {
+		fatal_msg(err);
 		goto done;
 	}
-	if (drop_privileges(cfg, owned && cfg->listen.kind == SOCK_UNIX, err,
-	    sizeof(err)) == -1) {
-		fatal_msg(cfg, err);
+	if (owned && cfg->listen.kind == SOCK_UNIX)
+		snprintf(listen_path, sizeof(listen_path), "%s",
+		    cfg->listen.path);
+	if ((cfg->pid_file != NULL && pidfile_write(&pf, cfg->pid_file, err,
+	    sizeof(err)) == -1) || privs_drop(&id, err, sizeof(err)) == -1) {
+		fatal_msg(err);
 		goto done;
 	}
 
@@ -646,37 +466,37 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(KICK_SIGNAL, &sa, NULL) == -1) {
 		snprintf(err, sizeof(err), "sigaction: %s", strerror(errno));
-		fatal_msg(cfg, err);
+		fatal_msg(err);
 		goto done;
 	}
 	if (FCGX_Init() != 0) {
-		fatal_msg(cfg, "FCGX_Init failed");
+		fatal_msg("FCGX_Init failed");
 		goto done;
 	}
 
 	if (backend_pool_init((size_t)cfg->workers) == -1 ||
 	    (w = calloc((size_t)cfg->workers, sizeof(*w))) == NULL) {
-		fatal_msg(cfg, "out of memory");
+		fatal_msg("out of memory");
 		goto done;
 	}
 	if (pthread_attr_init(&attr) != 0) {
-		fatal_msg(cfg, "pthread_attr_init failed");
+		fatal_msg("pthread_attr_init failed");
 		goto done;
 	}
 	if (pthread_attr_setstacksize(&attr, WORKER_STACK) != 0) {
 		pthread_attr_destroy(&attr);
-		fatal_msg(cfg, "pthread_attr_init failed");
+		fatal_msg("pthread_attr_init failed");
 		goto done;
 	}
 	for (nw = 0; nw < cfg->workers; nw++) {
 		if (front_init(&w[nw].front) == -1) {
-			fatal_msg(cfg, "out of memory");
+			fatal_msg("out of memory");
 			break;
 		}
 		if (FCGX_InitRequest(&w[nw].req, listen_fd,
 		    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 			front_free(&w[nw].front);
-			fatal_msg(cfg, "FCGX_InitRequest failed");
+			fatal_msg("FCGX_InitRequest failed");
 			break;
 		}
 		atomic_fetch_add(&running, 1);
@@ -684,7 +504,7 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 		    &w[nw]) != 0) {
 			atomic_fetch_sub(&running, 1);
 			front_free(&w[nw].front);
-			fatal_msg(cfg, "cannot start worker threads");
+			fatal_msg("cannot start worker threads");
 			break;
 		}
 		w[nw].started = 1;
@@ -694,6 +514,7 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 		goto stop;
 
 	atomic_store(&stats.workers, nw);
+	log_config(cfg, cfgpath);
 	backend_name(&cfg->backend, err, sizeof(err));
 	log_msg(LOG_LVL_INFO, NULL, "started: %d workers, backend %s", nw,
 	    err);
@@ -701,11 +522,14 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	for (;;) {
 		sig = sigtimedwait(&set, NULL, &ts);
 		log_tick();
 		if (sig == SIGHUP)
 			reload(cfgpath);
+		else if (sig == SIGUSR1)
+			log_reopen();
 		else if (sig == SIGTERM || sig == SIGINT) {
 			log_msg(LOG_LVL_INFO, NULL, "stopping: finishing the "
 			    "requests in flight");
@@ -713,7 +537,7 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 		}
 		if (atomic_load(&running) == 0) {
 			/* cfg may have been replaced: only this thread swaps */
-			fatal_msg(&cfg_cur->cfg, "every worker stopped");
+			fatal_msg("every worker stopped");
 			goto stop;
 		}
 	}
@@ -724,6 +548,7 @@ stop:
 	cfgref_put(c);
 	if (!clean) {
 		/* busy workers still use their state: leave it to exit() */
+		pidfile_remove(&pf);
 		log_tick();
 		return rc;
 	}
@@ -735,6 +560,7 @@ stop:
 	log_msg(LOG_LVL_INFO, NULL, "stopped");
 	log_tick();
 done:
+	pidfile_remove(&pf);
 	backend_pool_free();
 	free(w);
 	pthread_mutex_lock(&cfg_mtx);
@@ -744,9 +570,9 @@ done:
 	if (listen_fd > 0 && owned)
 		close(listen_fd);
 	/* a socket we created but never served on */
-	if (listen_fd != -1 && owned && nw == 0 &&
-	    c->cfg.listen.kind == SOCK_UNIX)
-		unlink(c->cfg.listen.path);
+	if (nw == 0 && listen_path[0] != '\0')
+		unlink(listen_path);
 	cfgref_put(c);
+	log_close();
 	return rc;
 }

@@ -3,7 +3,9 @@
  * The input is written to an anonymous file (memfd, else a temporary
  * file) that config_load reads through its path.  A load either fails
  * with at least one error and a zeroed config, or succeeds with every
- * value in its documented range (SPEC 2).  Every violation aborts.
+ * value in its documented range (SPEC 2), and then its "config" log line
+ * (logfmt_config) stays within its buffer, escaped: one line of printable
+ * ASCII without spaces inside a value.  Every violation aborts.
  *
  * Built with -DFUZZ_SKIP_KNOWN it skips inputs holding more than four
  * '+' or '{', so that a run can look past one known class of findings:
@@ -12,7 +14,7 @@
  *
  *	clang -fsanitize=fuzzer,address,undefined -I lib \
  *	    tests/fuzz/fuzz_config.c lib/config.c lib/ipaddr.c lib/escape.c \
- *	    lib/xstr.c -liniparser
+ *	    lib/logfmt.c lib/xstr.c -liniparser
  */
 #ifdef HAVE_CONFIG_H
 #include "autoconf.h"
@@ -32,6 +34,7 @@
 
 #include "confload.h"
 #include "ipaddr.h"
+#include "logfmt.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -178,6 +181,37 @@ check_config(const struct config *c)
 	CHECK(c->cgi_program == NULL || c->cgi_program[0] != '\0');
 }
 
+/*
+ * Checks the "config" log line of c: within a small buffer and a large
+ * one, NUL-terminated at the returned length, printable ASCII only, and
+ * the fields in order, one space between them.
+ */
+static void
+check_line(const struct config *c)
+{
+	static const char *const keys[] = {
+		"path=", " proxies=", " x_for=", " forwarded=", " strict=",
+		" keep_original=", NULL
+	};
+	char		 big[4096], small[64];
+	const char	*p;
+	size_t		 n, i;
+
+	memset(small, 'Z', sizeof(small));
+	n = logfmt_config(c, ini_path, small, sizeof(small) - 1);
+	CHECK(n < sizeof(small) - 1 && strlen(small) == n);
+	CHECK(small[sizeof(small) - 1] == 'Z');
+	n = logfmt_config(c, ini_path, big, sizeof(big));
+	CHECK(n < sizeof(big) && strlen(big) == n);
+	for (i = 0; i < n; i++)
+		CHECK(big[i] >= 0x20 && big[i] < 0x7f);
+	for (p = big, i = 0; keys[i] != NULL; i++) {
+		CHECK((p = strstr(p, keys[i])) != NULL);
+		p += strlen(keys[i]);
+		CHECK(*p != ' ' && *p != '\0');
+	}
+}
+
 /* Loads the input as an INI file and checks the outcome. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -218,6 +252,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		CHECK(d.nerrors == 0);
 		check_config(&cfg);
+		check_line(&cfg);
 	} else {
 		CHECK(d.nerrors > 0);
 		CHECK(all_zero(&cfg, sizeof(cfg)));

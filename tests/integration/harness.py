@@ -45,6 +45,12 @@ VALGRIND = os.environ.get("XFF_TEST_VALGRIND", "") == "1"
 VALGRIND_STOP = 60.0   # seconds for a gateway under valgrind to exit
 VALGRIND_SUPP = os.path.join(HERE, "valgrind.supp")  # libfcgi's own errors
 
+# A gateway log line on stderr (not the journal) or in a log file starts
+# with an ISO 8601 local time stamp and its offset, then the program and
+# its PID: "2026-12-04T22:39:30+0000 xff-gateway[123]: info ...".
+STAMP_RX = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
+LOG_LINE_RX = STAMP_RX + r" xff-gateway\[\d+\]: "
+
 WAIT = 60.0 if VALGRIND else 10.0   # seconds for a process or socket to come up
 REQUEST_TIMEOUT = 30.0
 

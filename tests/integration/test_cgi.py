@@ -21,6 +21,7 @@ its PID, whatever happens; every wait has a timeout.
 import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -133,6 +134,18 @@ class Setup:
         # twice.
         self.wrapper("w-double.sh", "-c %s %s" % (
             self.path("d1.ini"), os.path.join(self.cgi, "i-d1.py")))
+        # [log] target = FILE: in a directory any CGI user may write, and
+        # one that does not exist (xff-cgi falls back to stderr).
+        os.mkdir(self.path("logs"))
+        os.chmod(self.path("logs"), 0o1777)
+        write(self.path("logfile.ini"), "[trust]\nx_for = 1\n[log]\n"
+              "target = %s\n" % self.path("logs", "xff-cgi.log"))
+        write(self.path("lognodir.ini"), "[trust]\nx_for = 1\n[log]\n"
+              "target = %s\n" % self.path("no-such-dir", "xff-cgi.log"))
+        self.wrapper("w-logfile.sh", "-c %s %s" % (
+            self.path("logfile.ini"), self.path("env.py")))
+        self.wrapper("w-lognodir.sh", "-c %s %s" % (
+            self.path("lognodir.ini"), self.path("env.py")))
         # An interpreter line without a program must not loop.
         self.script("loop.py", "#!%s" % self.xff, self.path("d1.ini"))
         self.script("direct.py", "#!%s" % self.python, None)
@@ -632,6 +645,38 @@ def t_double_refused(h, st):
                % os.path.join(st.cgi, "i-d1.py"))
 
 
+def t_log_file(h, st):
+    """[log] target = FILE: the event line is appended to the file with a
+    time stamp and the PID, and nothing reaches the web server's log."""
+    path = st.path("logs", "xff-cgi.log")
+    start = len(read_text(path))
+    before = log_mark(h)
+    uri = "/w-logfile.sh?%s" % h.name
+    e = expect_ok(request(h.port, uri, [("X-Forwarded-For",
+                                          "6.6.6.6, 198.51.100.7")]))
+    check(one(e, "REMOTE_ADDR") == "198.51.100.7", "REMOTE_ADDR")
+    rx = re.compile(r"^%s xff-cgi\[\d+\]: info spoof_attempt .*uri=%s "
+                    % (H.STAMP_RX, re.escape(uri)), re.M)
+    new = read_text(path)[start:]
+    check(rx.search(new), "a stamped spoof_attempt line in %s" % path, new)
+    new_host = "".join(read_text(p)[n:] for p, n in zip(h.logs(), before))
+    check("spoof_attempt" not in new_host, "no event in the web server's "
+          "log", new_host[-1000:])
+
+
+def t_log_file_unopenable(h, st):
+    """A log file that cannot be opened: the request is served, one line
+    on stderr says why, and the event goes to stderr instead."""
+    before = log_mark(h)
+    e = expect_ok(request(h.port, "/w-lognodir.sh",
+                          [("X-Forwarded-For", "6.6.6.6, 198.51.100.7")]))
+    check(one(e, "REMOTE_ADDR") == "198.51.100.7", "REMOTE_ADDR")
+    expect_log(h, before, "xff-cgi: cannot open the log file %s: No such "
+               "file or directory; logging to stderr"
+               % st.path("no-such-dir", "xff-cgi.log"),
+               "xff-cgi: info spoof_attempt")
+
+
 def t_baseline_direct(h, st):
     """Without xff-cgi: what the host itself passes (shows that the
     duplicate and httpoxy cases above are real)."""
@@ -653,7 +698,7 @@ PER_MODE = [t_depth1, t_depth2, t_duplicate_lines, t_proto_host_port_prefix,
             t_httpoxy, t_bad_config_500, t_missing_config_500, t_argv]
 PER_HOST = [t_baseline_direct, t_noexec_500, t_c_overrides_env,
             t_shebang_options, t_self_loop_refused, t_double_refused,
-            t_config_program]
+            t_config_program, t_log_file, t_log_file_unopenable]
 
 
 def main():

@@ -15,7 +15,8 @@ log target, `make demo` and the status page (status_uri).
   input, as StandardInput=socket does.
 * syslog_target: with `[log] target = syslog` the event lines reach
   /dev/log as datagrams with the daemon facility and the level's priority
-  (info <30>, warning <28>), every field escaped, and nothing on stderr.
+  (info <30>, warning <28>), without a time stamp of the gateway's own
+  (syslog adds its own), every field escaped, and nothing on stderr.
   As root only: /dev/log is our own datagram socket (created for the test
   when there is none, else bound over the real one in a private mount
   namespace with unshare).
@@ -443,6 +444,9 @@ def syslog_target(env):
         eq(m.group(1), "30", "priority of an info line (%s)" % m.group(0))
         print("    syslog: %s" % m.group(0)[:200])
         eq(m.group(2), "info", "level word")
+        # syslog stamps the datagram itself: no ISO 8601 stamp of ours
+        check(not re.search(H.STAMP_RX, m.group(0)), "no time stamp of the "
+              "gateway's own in a syslog line", m.group(0))
         fields = m.group(3).split(" ")
         for want in ("peer=127.0.0.1", "client=203.0.113.7", "n=2",
                      "x_for=1", "method=GET", "uri=" + escape_field("/spoof?a=b"),
@@ -1065,6 +1069,11 @@ def worker_scheduling(env):
     try:
         gw = env.gateway(ini(backend), name="gw-sched")
         procs.append(gw)
+        # ready means one worker answered: wait for the others to start
+        # and set their policy
+        wait_for(lambda: sorted(p for t, p in policies(gw.pid).items()
+                                if t != gw.pid) == [os.SCHED_BATCH] * 4,
+                 timeout=H.WAIT)
         pol = policies(gw.pid)
         eq(len(pol), 5, "threads: main + workers = 4", pol)
         eq(pol.pop(gw.pid), os.SCHED_OTHER, "main thread policy")
