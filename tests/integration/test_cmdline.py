@@ -15,6 +15,9 @@ compiles in and writes into the man pages.  No socket is opened.
   go to stderr.
 * gateway_dump_bad: -T on a bad file prints the errors on stderr, nothing
   on stdout, and exits 1, as -t does.
+* packaged_conffile: debian/xff-gateway.ini, the package's configuration,
+  passes -t, and the daemon refuses it naming the file, the key to set and
+  an example; uncommented as its comment says, the backend is in force.
 * cgi_help_version: xff-cgi -h, --help, -V and --version answer as a
   command (usage or version on stdout, exit 0, no CGI response), also in
   a CGI environment; a wrong option prints the usage on stderr and exits
@@ -234,6 +237,36 @@ def gateway_dump_bad(ctx):
     rc, out, err = run([H.GATEWAY, "-T", "-c", ctx.path("missing.ini")])
     eq(rc, 1, "-T on a missing file", out, err)
     eq(out, "", "-T stdout on a missing file")
+
+
+@scenario
+def packaged_conffile(ctx):
+    """debian/xff-gateway.ini, the package's /etc/xff-gateway/xff-gateway.ini:
+    valid for -t and xff-cgi, refused by the daemon until [gateway]
+    backend is set, with the key to set; with the section uncommented
+    and a backend, the daemon's check passes."""
+    conf = os.path.join(H.SRCDIR, "debian", "xff-gateway.ini")
+    text = H.read_text(conf)
+    check(text, "cannot read %s" % conf)
+    rc, out, err = run([H.GATEWAY, "-t", "-c", conf])
+    eq((rc, out.strip()), (0, "configuration ok"), "-t on the packaged file",
+       err)
+    eq(err, "", "-t warnings on the packaged file")
+    rc, out, err = run([H.GATEWAY, "-c", conf])
+    eq(rc, 1, "the daemon on the packaged file", err)
+    check("%s: [gateway] backend: is required to run the gateway, and the "
+          "file has no [gateway] section: set it" % conf in err,
+          "the refusal names the file and the key to set", err)
+    check("unix:/run/php/php8.2-fpm.sock" in err, "with an example", err)
+    # the commented section, uncommented as the file says
+    check("# [gateway]\n# backend = unix:/run/php/php8.2-fpm.sock\n" in text,
+          "the file shows the section to uncomment", text)
+    edited = ctx.write("edited.ini", text.replace(
+        "# [gateway]\n# backend =", "[gateway]\nbackend ="))
+    rc, out, err = run([H.GATEWAY, "-T", "-c", edited])
+    eq(rc, 0, "-T once uncommented", err)
+    check("backend = unix:/run/php/php8.2-fpm.sock" in out.splitlines(),
+          "the backend is in force", out)
 
 
 @scenario
