@@ -227,23 +227,14 @@ static void
 file_line(const char *level, const char *text)
 {
 	char		 line[LOGFMT_STAMP_MAX + LINE_MAX_LEN + 64];
+	char		 st[LOGFMT_STAMP_MAX] = "";
 	struct tm	 tm;
 	time_t		 now = time(NULL);
-	size_t		 len = 0;
-	int		 n;
 
 	if (localtime_r(&now, &tm) != NULL)
-		len = logfmt_stamp(&tm, tm.tm_gmtoff, line, LOGFMT_STAMP_MAX);
-	n = snprintf(line + len, sizeof(line) - len, "%sxff-cgi[%ld]: %s %s\n",
-	    len > 0 ? " " : "", (long)getpid(), level, text);
-	if (n < 0)
-		return;
-	len += (size_t)n;
-	if (len >= sizeof(line)) {
-		len = sizeof(line) - 1;
-		line[len - 1] = '\n';
-	}
-	writeall(log_fd, line, len);
+		(void)logfmt_stamp(&tm, tm.tm_gmtoff, st, sizeof(st));
+	writeall(log_fd, line, logfmt_line(line, sizeof(line), st, "xff-cgi",
+	    (long)getpid(), level, text));
 }
 
 /*

@@ -262,27 +262,21 @@ syslog_prio(enum log_level l)
 }
 
 /*
- * Writes the local time stamp of now and a space at buf (cap bytes at
- * least LOGFMT_STAMP_MAX + 1); returns the length, 0 when there is none.
+ * Writes the local time stamp of now at buf (cap bytes, at least
+ * LOGFMT_STAMP_MAX); returns the length, 0 when there is none (buf is
+ * then left as it was).
  */
 static size_t
 stamp(char *buf, size_t cap)
 {
 	struct tm	tm;
 	time_t		now = time(NULL);
-	size_t		n;
 
 	if (localtime_r(&now, &tm) != NULL)
-		n = logfmt_stamp(&tm, tm.tm_gmtoff, buf, cap);
-	else if (gmtime_r(&now, &tm) != NULL)
-		n = logfmt_stamp(&tm, 0, buf, cap);
-	else
-		return 0;
-	if (n == 0 || n + 1 >= cap)
-		return 0;
-	buf[n++] = ' ';
-	buf[n] = '\0';
-	return n;
+		return logfmt_stamp(&tm, tm.tm_gmtoff, buf, cap);
+	if (gmtime_r(&now, &tm) != NULL)
+		return logfmt_stamp(&tm, 0, buf, cap);
+	return 0;
 }
 
 /* Writes one finished line (text without level or newline); caller holds log_mtx. */
@@ -290,8 +284,9 @@ static void
 emit(enum log_level l, const char *text)
 {
 	char	 line[LOGFMT_STAMP_MAX + LINE_MAX_LEN + 64];
-	int	 n, fd = STDERR_FILENO;
-	size_t	 len = 0, off;
+	char	 st[LOGFMT_STAMP_MAX] = "";
+	int	 fd = STDERR_FILENO;
+	size_t	 len, off;
 	ssize_t	 w;
 
 	if (log_target == LOG_TO_SYSLOG) {
@@ -301,16 +296,9 @@ emit(enum log_level l, const char *text)
 	if (log_target == LOG_TO_FILE)
 		fd = log_fd;
 	if (log_target == LOG_TO_FILE || stderr_stamped)
-		len = stamp(line, LOGFMT_STAMP_MAX + 1);
-	n = snprintf(line + len, sizeof(line) - len, "xff-gateway[%ld]: %s "
-	    "%s\n", (long)getpid(), log_level_name(l), text);
-	if (n < 0)
-		return;
-	len += (size_t)n;
-	if (len >= sizeof(line)) {
-		len = sizeof(line) - 1;
-		line[len - 1] = '\n';
-	}
+		(void)stamp(st, sizeof(st));
+	len = logfmt_line(line, sizeof(line), st, "xff-gateway",
+	    (long)getpid(), log_level_name(l), text);
 	for (off = 0; off < len; off += (size_t)w) {
 		w = write(fd, line + off, len - off);
 		if (w == -1 && errno == EINTR) {

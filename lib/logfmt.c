@@ -34,6 +34,27 @@ logfmt_stamp(const struct tm *tm, long gmtoff, char *buf, size_t cap)
 	return (size_t)n;
 }
 
+/* Writes one log line; see logfmt.h. */
+size_t
+logfmt_line(char *out, size_t cap, const char *stamp, const char *prog,
+    long pid, const char *level, const char *text)
+{
+	int	n;
+
+	n = snprintf(out, cap, "%s%s%s[%ld]: %s %s\n",
+	    stamp != NULL ? stamp : "", stamp != NULL && *stamp != '\0' ?
+	    " " : "", prog, pid, level, text);
+	if (n < 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	if ((size_t)n >= cap) {
+		out[cap - 2] = '\n';
+		return cap - 1;
+	}
+	return (size_t)n;
+}
+
 /*
  * Reads the decimal digits at *sp into *v (at least one, no sign, no
  * overflow) and moves *sp past them.  Returns 0, or -1.

@@ -23,6 +23,15 @@
 size_t	logfmt_stamp(const struct tm *tm, long gmtoff, char *buf, size_t cap);
 
 /*
+ * Writes the log line "STAMP PROG[PID]: LEVEL TEXT\n" into out (cap > 1
+ * bytes); without the stamp and its space when stamp is NULL or "".  A
+ * line that does not fit is cut and still ends in a newline.  Returns
+ * its length (at most cap - 1; a NUL follows).
+ */
+size_t	logfmt_line(char *out, size_t cap, const char *stamp, const char *prog,
+	    long pid, const char *level, const char *text);
+
+/*
  * Returns 1 when s, the value of JOURNAL_STREAM ("DEV:INO", both
  * decimal, as systemd sets it for a service whose output goes to the
  * journal), names the device dev and inode ino; 0 otherwise, also for

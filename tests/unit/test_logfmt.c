@@ -69,6 +69,29 @@ test_stamp_small(void **state)
 	assert_int_equal(buf[0], '\0');
 }
 
+/* A log line with and without a stamp, and one cut to fit. */
+static void
+test_line(void **state)
+{
+	char	buf[64];
+	size_t	n;
+
+	(void)state;
+	n = logfmt_line(buf, sizeof(buf), "2026-12-04T22:39:30+0000",
+	    "xff-gateway", 42, "info", "config x_for=1");
+	assert_string_equal(buf, "2026-12-04T22:39:30+0000 xff-gateway[42]: "
+	    "info config x_for=1\n");
+	assert_int_equal(n, strlen(buf));
+	n = logfmt_line(buf, sizeof(buf), "", "xff-cgi", 7, "error", "x");
+	assert_string_equal(buf, "xff-cgi[7]: error x\n");
+	assert_int_equal(n, strlen(buf));
+	n = logfmt_line(buf, sizeof(buf), NULL, "xff-cgi", 7, "error", "x");
+	assert_string_equal(buf, "xff-cgi[7]: error x\n");
+	n = logfmt_line(buf, 16, NULL, "xff-cgi", 7, "error", "a long text");
+	assert_int_equal(n, 15);
+	assert_string_equal(buf, "xff-cgi[7]: er\n");
+}
+
 /* "DEV:INO" in decimal, nothing else. */
 static void
 test_journal(void **state)
@@ -187,6 +210,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stamp),
 		cmocka_unit_test(test_stamp_small),
+		cmocka_unit_test(test_line),
 		cmocka_unit_test(test_journal),
 		cmocka_unit_test(test_config_line),
 		cmocka_unit_test(test_config_line_bounds),
