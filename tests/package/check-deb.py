@@ -217,6 +217,12 @@ class Run:
 
 
 def step_tools(r):
+    sec = readme_section()
+    name = os.path.basename(r.tarball)
+    eq(readme_command(sec, r"^tar -xzf "), "tar -xzf " + name,
+       "README's tar command names the tarball")
+    eq(readme_command(sec, r"^cd %s-" % PKG), "cd " + name[:-len(".tar.gz")],
+       "README's cd command")
     missing = [p for p in TOOLS if not installed(p)]
     if missing:
         run(["apt-get", "install", "-y", "-q", "--no-install-recommends"]

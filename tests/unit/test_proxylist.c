@@ -298,9 +298,9 @@ test_paths_limits(void **state)
 	(void)state;
 	val = malloc(cap);
 	assert_non_null(val);
-	val[0] = '\0';
 	for (i = 0; i <= PROXYLIST_MAX_FILES; i++)
-		strcat(val, "a ");
+		memcpy(val + 2 * i, "a ", 2);
+	val[2 * i] = '\0';
 	diag_init(&d);
 	dsink_init(&ds, "/x.ini", &d);
 	assert_int_equal(proxylist_paths(&ds, "/x.ini", val, &v, &n), -1);
