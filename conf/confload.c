@@ -179,7 +179,7 @@ config_load(const char *path, struct config *cfg, struct diag *d)
 	memset(cfg, 0, sizeof(*cfg));
 	memset(&scan, 0, sizeof(scan));
 	dsink_init(&ds, path, d);
-	if (textfile_read(path, INI_FILE_MAX, &text, &len, why,
+	if (textfile_read(path, INI_FILE_MAX, 0, &text, &len, why,
 	    sizeof(why)) == -1) {
 		dsay(&ds, 1, "%s", why);
 		goto done;

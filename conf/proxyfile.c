@@ -41,7 +41,7 @@ proxyfiles_load(struct config *cfg, struct dsink *ini, unsigned line,
 
 	for (i = 0; i < cfg->nproxies_files; i++) {
 		if (textfile_read(cfg->proxies_files[i], PROXYLIST_FILE_MAX,
-		    &text, &len, why, sizeof(why)) == -1) {
+		    TEXTFILE_REGULAR, &text, &len, why, sizeof(why)) == -1) {
 			say_ini(ini, line, cfg->proxies_files[i], why);
 			goto done;
 		}

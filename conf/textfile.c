@@ -6,27 +6,72 @@
 #include "autoconf.h"
 #endif
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "textfile.h"
 
+/*
+ * Opens path for reading as a stream; with TEXTFILE_REGULAR, without
+ * blocking on a FIFO, and only a regular file.  Returns the stream, or
+ * NULL with the reason in why.
+ */
+static FILE *
+open_text(const char *path, int flags, char *why, size_t whycap)
+{
+	struct stat	 st;
+	FILE		*fp = NULL;
+	int		 fd, fl;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC |
+	    ((flags & TEXTFILE_REGULAR) ? O_NONBLOCK : 0));
+	if (fd == -1) {
+		snprintf(why, whycap, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (flags & TEXTFILE_REGULAR) {
+		if (fstat(fd, &st) == -1) {
+			snprintf(why, whycap, "cannot read: %s", strerror(errno));
+			goto fail;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(why, whycap, "not a regular file");
+			goto fail;
+		}
+		if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+		    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
+			snprintf(why, whycap, "cannot read: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		snprintf(why, whycap, "cannot read: %s", strerror(errno));
+		goto fail;
+	}
+	return fp;
+fail:
+	close(fd);
+	return NULL;
+}
+
 /* Reads the whole file at path, at most max bytes (see textfile.h). */
 int
-textfile_read(const char *path, size_t max, char **buf, size_t *len,
-    char *why, size_t whycap)
+textfile_read(const char *path, size_t max, int flags, char **buf,
+    size_t *len, char *why, size_t whycap)
 {
 	FILE	*fp;
 	char	*b = NULL, *nb;
 	size_t	 n = 0, cap = 0, got;
 	int	 rc = -1;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(why, whycap, "cannot open: %s", strerror(errno));
+	if ((fp = open_text(path, flags, why, whycap)) == NULL)
 		return -1;
-	}
 	for (;;) {
 		if (cap - n < 4096 + 1) {
 			cap = cap == 0 ? 8192 : cap * 2;

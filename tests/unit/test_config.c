@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "confload.h"
@@ -933,10 +934,16 @@ test_proxies_file_errors(void **state)
 	expect_warning("[trust]\nproxies_file = host.list\n", want);
 	remove_list("host.list");
 
-	/* a directory, and a file over the size limit */
+	/* a directory, a FIFO (refused without waiting for a writer), and a
+	 * file over the size limit */
 	snprintf(want, sizeof(want), "%s:2: [trust] proxies_file: %s/.: "
-	    "cannot read: Is a directory", inipath, tmpdir);
+	    "not a regular file", inipath, tmpdir);
 	expect_error("[trust]\nproxies_file = .\n", want);
+	snprintf(want, sizeof(want), "%s/fifo", tmpdir);
+	assert_int_equal(mkfifo(want, 0600), 0);
+	expect_error("[trust]\nproxies_file = fifo\n", "fifo: not a regular "
+	    "file");
+	assert_int_equal(unlink(want), 0);
 	list = write_list("big.list", "");
 	fp = fopen(list, "w");
 	assert_non_null(fp);
