@@ -297,6 +297,9 @@ def step_install(r):
     eq(unit_values(unit, "Service", "ExecStart"),
        ["/usr/sbin/xff-gateway -c %s/xff-gateway.ini" % ETC],
        "ExecStart= of the installed xff-gateway.service")
+    check("-c %s/xff-gateway.ini" % ETC in H.read_text(
+        EXAMPLES + "/spawn-fcgi.example"), "spawn-fcgi.example names the "
+        "packaged configuration")
     pw = pwd.getpwnam(PKG)
     grp.getgrnam(PKG)
     check(PKG in grp.getgrnam("www-data").gr_mem, "xff-gateway is in www-data")
