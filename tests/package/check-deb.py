@@ -102,13 +102,18 @@ def installed(pkg):
     return r.returncode == 0 and r.stdout.decode().endswith(" installed")
 
 
-def processes(name):
-    """PIDs of the processes whose command name is name."""
+def processes(exe):
+    """PIDs of the processes running the program exe (also once its file
+    is deleted); other copies of the program, such as a build tree's, do
+    not count."""
     out = []
     for d in os.listdir("/proc"):
         if d.isdigit():
-            comm = H.read_text("/proc/%s/comm" % d).strip()
-            if comm == name:
+            try:
+                path = os.readlink("/proc/%s/exe" % d)
+            except OSError:
+                continue
+            if path in (exe, exe + " (deleted)"):
                 out.append(int(d))
     return out
 
@@ -305,7 +310,7 @@ def step_install(r):
     check(PKG in grp.getgrnam("www-data").gr_mem, "xff-gateway is in www-data")
     check(pw.pw_uid < 1000, "xff-gateway is a system user", pw)
     check(os.path.isdir(RUN), "%s created (tmpfiles.d)" % RUN)
-    eq(processes("xff-gateway"), [], "gateways running after installation")
+    eq(processes("/usr/sbin/xff-gateway"), [], "gateways running after installation")
     if SYSTEMD:
         for u in ("xff-gateway.socket", "xff-gateway.service"):
             _, st = run(["systemctl", "is-enabled", u], ok=None)
@@ -471,7 +476,7 @@ def step_remove(r):
     check(os.path.exists(ETC + "/xff-gateway.ini"), "remove keeps the "
           "configuration")
     pwd.getpwnam(PKG)
-    eq(processes("xff-gateway"), [], "gateways running after removal")
+    eq(processes("/usr/sbin/xff-gateway"), [], "gateways running after removal")
 
 
 def step_purge(r):
