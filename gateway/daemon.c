@@ -32,6 +32,7 @@
 #include "daemon.h"
 #include "front.h"
 #include "log.h"
+#include "pool.h"
 #include "stats.h"
 
 #define LISTEN_BACKLOG		1024
@@ -529,6 +530,7 @@ reload(const char *cfgpath)
 		    "changes take effect at the next restart");
 	atomic_store(&c->refs, 1);
 	cfgref_swap(c);
+	pool_configure(&c->cfg, c->gen);
 	log_setup(c->cfg.log_target == LOG_TO_SYSLOG, c->cfg.log_level, debug_mode);
 	STATS_INC(stats.reloads_ok);
 	log_msg(LOG_LVL_INFO, NULL, "configuration reloaded from %s", cfgpath);
@@ -654,11 +656,12 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 		goto done;
 	}
 
-	if (backend_pool_init((size_t)cfg->workers) == -1 ||
+	if (pool_init((size_t)cfg->workers) == -1 ||
 	    (w = calloc((size_t)cfg->workers, sizeof(*w))) == NULL) {
 		fatal_msg(cfg, "out of memory");
 		goto done;
 	}
+	pool_configure(cfg, c->gen);
 	if (pthread_attr_init(&attr) != 0) {
 		fatal_msg(cfg, "pthread_attr_init failed");
 		goto done;
@@ -735,7 +738,7 @@ stop:
 	log_msg(LOG_LVL_INFO, NULL, "stopped");
 	log_tick();
 done:
-	backend_pool_free();
+	pool_free();
 	free(w);
 	pthread_mutex_lock(&cfg_mtx);
 	c = cfg_cur;
