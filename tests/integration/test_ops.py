@@ -699,6 +699,12 @@ def read_status(port, gw, path=STATUS_URI):
 NAMES = ("xff_gateway_requests_total", "xff_gateway_requests_in_flight",
          "xff_gateway_responses_total", "xff_gateway_rejections_total",
          "xff_gateway_events_total", "xff_gateway_backend_connections_total",
+         "xff_gateway_backend_connections_open",
+         "xff_gateway_backend_connections_idle", "xff_gateway_backend_waiting",
+         "xff_gateway_backend_waits_total",
+         "xff_gateway_backend_wait_seconds_total",
+         "xff_gateway_backend_wait_timeouts_total",
+         "xff_gateway_backend_idle_closed_total",
          "xff_gateway_request_duration_seconds_bucket",
          "xff_gateway_request_duration_seconds_sum",
          "xff_gateway_request_duration_seconds_count")
