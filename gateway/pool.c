@@ -2,9 +2,10 @@
  * pool.c: the backend connections (see pool.h).  One mutex guards the
  * counts, the idle connections (a ring, newest taken first, oldest
  * closed first), the line of waiting requests and the list of new
- * connections not answered yet.  Waiters sleep on one condition
- * variable; a connection or a slot is handed to the first in line by
- * whoever frees it, so nobody can jump the line.
+ * connections not answered yet.  Each waiter sleeps on a condition
+ * variable of its own (taken from a set made at start, one per worker);
+ * a connection or a slot is handed to the first in line by whoever
+ * frees it, who wakes that waiter alone, so nobody can jump the line.
  */
 #include "autoconf.h"
 
@@ -28,6 +29,7 @@ enum grant { GRANT_NONE, GRANT_SLOT, GRANT_CONN };
 /* A request waiting in line (on its worker's stack). */
 struct waiter {
 	struct waiter	*next, *prev;
+	pthread_cond_t	*cv;		/* it sleeps on this one */
 	unsigned	 gen;
 	int		 keep;		/* its request may take a kept connection */
 	enum grant	 granted;
@@ -45,10 +47,12 @@ struct idle {
 
 static struct {
 	pthread_mutex_t		 mtx;
-	pthread_cond_t		 wait_cv;	/* waiters */
+	pthread_cond_t		*cvs;		/* cap of them, for waiters */
+	size_t			*cv_free;	/* indexes of the free ones */
+	size_t			 ncv, ncv_free;	/* initialized, free */
 	pthread_cond_t		 sweep_cv;	/* the sweeper */
 	pthread_t		 sweeper;
-	int			 ready;		/* conds initialized */
+	int			 ready;		/* sweep_cv initialized */
 	int			 sweeping;	/* the sweeper runs */
 	int			 stop;
 	struct idle		*ring;
@@ -165,16 +169,13 @@ static void
 give_slots(void)
 {
 	struct waiter	*w;
-	int		 woke = 0;
 
 	while ((w = P.qhead) != NULL && (P.max == 0 || P.open < P.max)) {
 		unqueue(w);
 		w->granted = GRANT_SLOT;
 		P.open++;
-		woke = 1;
+		pthread_cond_signal(w->cv);
 	}
-	if (woke)
-		pthread_cond_broadcast(&P.wait_cv);
 }
 
 /* Adds c to the unanswered list (under the mutex). */
@@ -251,14 +252,32 @@ sweeper_main(void *arg)
 	return NULL;
 }
 
+/* Destroys the conditions pool_init() made. */
+static void
+destroy_conds(void)
+{
+	while (P.ncv > 0)
+		pthread_cond_destroy(&P.cvs[--P.ncv]);
+	if (P.ready)
+		pthread_cond_destroy(&P.sweep_cv);
+	P.ready = 0;
+	free(P.cvs);
+	free(P.cv_free);
+	P.cvs = NULL;
+	P.cv_free = NULL;
+	P.ncv_free = 0;
+}
+
 /* Prepares the pool and starts the sweeper; see pool.h. */
 int
 pool_init(size_t cap)
 {
 	pthread_condattr_t	attr;
-	int			ok_attr = 0, ok_wait = 0, ok_sweep = 0;
+	int			ok_attr = 0;
 
-	if (cap == 0 || (P.ring = calloc(cap, sizeof(*P.ring))) == NULL)
+	if (cap == 0 || (P.ring = calloc(cap, sizeof(*P.ring))) == NULL ||
+	    (P.cvs = calloc(cap, sizeof(*P.cvs))) == NULL ||
+	    (P.cv_free = calloc(cap, sizeof(*P.cv_free))) == NULL)
 		goto fail;
 	P.cap = cap;
 	if (pthread_condattr_init(&attr) != 0)
@@ -266,12 +285,14 @@ pool_init(size_t cap)
 	ok_attr = 1;
 	if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0)
 		goto fail;
-	if (pthread_cond_init(&P.wait_cv, &attr) != 0)
-		goto fail;
-	ok_wait = 1;
+	for (P.ncv = 0; P.ncv < cap; P.ncv++) {
+		if (pthread_cond_init(&P.cvs[P.ncv], &attr) != 0)
+			goto fail;
+		P.cv_free[P.ncv] = P.ncv;
+	}
+	P.ncv_free = cap;
 	if (pthread_cond_init(&P.sweep_cv, &attr) != 0)
 		goto fail;
-	ok_sweep = 1;
 	P.ready = 1;
 	if (pthread_create(&P.sweeper, NULL, sweeper_main, NULL) != 0)
 		goto fail;
@@ -279,11 +300,7 @@ pool_init(size_t cap)
 	pthread_condattr_destroy(&attr);
 	return 0;
 fail:
-	P.ready = 0;
-	if (ok_sweep)
-		pthread_cond_destroy(&P.sweep_cv);
-	if (ok_wait)
-		pthread_cond_destroy(&P.wait_cv);
+	destroy_conds();
 	if (ok_attr)
 		pthread_condattr_destroy(&attr);
 	free(P.ring);
@@ -312,11 +329,7 @@ pool_free(void)
 	P.cap = P.n = P.head = 0;
 	publish();
 	pthread_mutex_unlock(&P.mtx);
-	if (P.ready) {
-		pthread_cond_destroy(&P.wait_cv);
-		pthread_cond_destroy(&P.sweep_cv);
-		P.ready = 0;
-	}
+	destroy_conds();
 }
 
 /* Applies a configuration; see pool.h. */
@@ -410,13 +423,22 @@ take_idle(struct pool_conn *c, long long now)
 	return 0;
 }
 
-/* Waits in line for a slot or a connection (under the mutex); returns what came. */
+/*
+ * Waits in line for a slot or a connection (under the mutex); returns
+ * what came, GRANT_NONE at the deadline.
+ */
 static enum grant
 wait_in_line(struct waiter *w, long long deadline)
 {
 	struct timespec	ts = abs_ts(deadline);
+	size_t		cv;
 	int		rc;
 
+	/* one waiter per worker at most: a free condition is always there */
+	if (P.ncv_free == 0)
+		return GRANT_NONE;
+	cv = P.cv_free[--P.ncv_free];
+	w->cv = &P.cvs[cv];
 	w->next = NULL;
 	w->prev = P.qtail;
 	if (P.qtail != NULL)
@@ -428,12 +450,13 @@ wait_in_line(struct waiter *w, long long deadline)
 	STATS_INC(stats.backend_waits);
 	publish();
 	while (w->granted == GRANT_NONE) {
-		rc = pthread_cond_timedwait(&P.wait_cv, &P.mtx, &ts);
+		rc = pthread_cond_timedwait(w->cv, &P.mtx, &ts);
 		if (rc != 0 && rc != EINTR && w->granted == GRANT_NONE) {
 			unqueue(w);
 			break;
 		}
 	}
+	P.cv_free[P.ncv_free++] = cv;
 	P.nwait--;
 	publish();
 	return w->granted;
@@ -528,7 +551,7 @@ keep_back(struct pool_conn *c, long long now)
 		w->granted = GRANT_CONN;
 		w->fd = c->fd;
 		w->nreq = c->nreq + 1;
-		pthread_cond_broadcast(&P.wait_cv);
+		pthread_cond_signal(w->cv);
 		return 1;
 	}
 	if (P.n == P.cap)
