@@ -37,7 +37,7 @@ struct relay {
 	struct backend		*b;
 	const struct config	*cfg;
 	FCGX_Request		*req;
-	struct pool_conn	 c;		/* the backend connection */
+	struct pool_conn	*c;		/* the backend connection */
 	int			 reused;	/* it came from the pool */
 	int			 timeout;	/* backend_timeout in ms */
 	size_t			 wlen;		/* bytes queued in b->buf */
@@ -133,7 +133,7 @@ rl_poll(struct relay *r, short events)
 	struct pollfd	pfd;
 	int		k;
 
-	pfd.fd = r->c.fd;
+	pfd.fd = r->c->fd;
 	pfd.events = events;
 	pfd.revents = 0;
 	k = poll(&pfd, 1, r->timeout);
@@ -285,7 +285,7 @@ rl_input(struct relay *r, int wait)
 		in = r->b->spill;
 		cap = BACKEND_SPILLSZ;
 	}
-	n = recv(r->c.fd, in, cap, wait ? 0 : MSG_DONTWAIT);
+	n = recv(r->c->fd, in, cap, wait ? 0 : MSG_DONTWAIT);
 	if (n == 0) {
 		r->peer_gone = 1;
 		return rl_fail(r, 502, "backend closed the connection", 0);
@@ -300,7 +300,7 @@ rl_input(struct relay *r, int wait)
 		return rl_fail(r, 502, "read", errno);
 	}
 	if (!r->gotany)
-		pool_answered(&r->c);
+		pool_answered(r->c);
 	r->gotany = 1;
 	ov.n = 0;
 	ov.len = 0;
@@ -358,7 +358,7 @@ rl_send(struct relay *r)
 	int		k;
 
 	while (r->woff < r->wlen) {
-		n = send(r->c.fd, r->b->buf + r->woff, r->wlen - r->woff,
+		n = send(r->c->fd, r->b->buf + r->woff, r->wlen - r->woff,
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			r->woff += (size_t)n;
@@ -501,7 +501,7 @@ front_wait(struct relay *r, int probe)
 		pfd[0].fd = r->req->ipcFd;
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
-		pfd[1].fd = r->c.fd;
+		pfd[1].fd = r->c->fd;
 		pfd[1].events = POLLIN;
 		pfd[1].revents = 0;
 		/* before any output, the web server sends the body at its pace */
@@ -575,7 +575,7 @@ rl_peek(struct relay *r)
 {
 	struct pollfd	pfd;
 
-	pfd.fd = r->c.fd;
+	pfd.fd = r->c->fd;
 	pfd.events = POLLIN;
 	pfd.revents = 0;
 	/* nothing, or a poll error: the next wait on the backend sees it */
@@ -758,20 +758,23 @@ rl_got(struct relay *r, enum pool_got got)
 		return rl_fail(r, 503, "no free backend connection", 0);
 	case POOL_NO_DESCRIPTORS:
 		/* out of descriptors is our overload, not the backend's fault */
-		return rl_fail(r, 503, "connect", r->c.err);
+		return rl_fail(r, 503, "connect", r->c->err);
 	case POOL_CONNECT_FAILED:
 		break;
 	}
-	return rl_fail(r, 502, "connect", r->c.err);
+	return rl_fail(r, 502, "connect", r->c->err);
 }
 
-/* Clears the state of one attempt, keeping the connection. */
+/*
+ * Clears the state of one attempt, keeping the connection (which lives
+ * outside r: the pool may link it into its lists).
+ */
 static void
 rl_reset(struct relay *r, struct backend *b, const struct config *cfg,
     FCGX_Request *req)
 {
-	struct pool_conn	c = r->c;
-	int			reused = r->reused;
+	struct pool_conn	*c = r->c;
+	int			 reused = r->reused;
 
 	memset(r, 0, sizeof(*r));
 	r->c = c;
@@ -795,12 +798,12 @@ log_wait(const struct relay *r)
 	if (r->no_conn)
 		log_msg(LOG_LVL_ERROR, "backend_no_connection",
 		    "backend_no_connection backend=%s waited_ms=%lld "
-		    "backend_max_conns=%d uri=%s", name, r->c.waited_ms,
+		    "backend_max_conns=%d uri=%s", name, r->c->waited_ms,
 		    r->cfg->backend_max_conns, uri);
 	else
 		log_msg(LOG_LVL_WARNING, "backend_wait", "backend_wait "
 		    "backend=%s waited_ms=%lld backend_max_conns=%d uri=%s",
-		    name, r->c.waited_ms, r->cfg->backend_max_conns, uri);
+		    name, r->c->waited_ms, r->cfg->backend_max_conns, uri);
 }
 
 /*
@@ -835,7 +838,7 @@ rl_exchange(struct relay *r, const struct params *pl)
 			log_msg(LOG_LVL_DEBUG, NULL, "backend_retry "
 			    "reason=stale_kept_connection");
 			rl_reset(r, b, cfg, req);
-			if (rl_got(r, pool_redial(cfg, &r->c)) == -1)
+			if (rl_got(r, pool_redial(cfg, r->c)) == -1)
 				break;
 			continue;
 		}
@@ -849,6 +852,7 @@ backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
     const struct params *pl, FCGX_Request *req)
 {
 	struct relay	 r;
+	struct pool_conn conn;
 	char		 word[64];
 	size_t		 i;
 	int		 keep = 0, rc;
@@ -868,9 +872,10 @@ backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
 	}
 
 	memset(&r, 0, sizeof(r));
+	r.c = &conn;
 	rl_reset(&r, b, cfg, req);
-	if (rl_got(&r, pool_get(cfg, gen, &r.c)) == 0) {
-		if (r.c.waited_ms >= dial_ms(cfg->backend_wait_warn))
+	if (rl_got(&r, pool_get(cfg, gen, r.c)) == 0) {
+		if (r.c->waited_ms >= dial_ms(cfg->backend_wait_warn))
 			log_wait(&r);
 		rl_exchange(&r, pl);
 	}
@@ -906,6 +911,6 @@ backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
 		rc = r.cut || (!r.complete && !FCGX_HasSeenEOF(req->in)) ?
 		    RELAY_EARLY : RELAY_OK;
 	}
-	pool_release(&r.c, keep);
+	pool_release(r.c, keep);
 	return rc;
 }
