@@ -1053,6 +1053,9 @@ def worker_scheduling(env):
     try:
         gw = env.gateway(ini(backend), name="gw-sched")
         procs.append(gw)
+        # the gateway answers once its first worker runs: wait for the rest
+        H.wait_for(lambda: len(policies(gw.pid)) >= 6 and list(
+            policies(gw.pid).values()).count(os.SCHED_BATCH) >= 4, H.WAIT)
         pol = policies(gw.pid)
         eq(len(pol), 6, "threads: main + the pool's sweeper + workers = 4",
            pol)
