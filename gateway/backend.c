@@ -11,27 +11,22 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/un.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdint.h>
-#include <pthread.h>
-#include <sys/time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
+#include "dial.h"
 #include "escape.h"
 #include "ipaddr.h"
 #include "log.h"
+#include "pool.h"
 #include "stats.h"
 
 #define REQ_ID		1
@@ -42,9 +37,8 @@ struct relay {
 	struct backend		*b;
 	const struct config	*cfg;
 	FCGX_Request		*req;
-	int			 fd;		/* backend connection or -1 */
-	int			 reused;	/* fd came from the pool */
-	unsigned		 nreq;		/* requests done on fd before */
+	struct pool_conn	*c;		/* the backend connection */
+	int			 reused;	/* it came from the pool */
 	int			 timeout;	/* backend_timeout in ms */
 	size_t			 wlen;		/* bytes queued in b->buf */
 	size_t			 gathered;	/* body bytes gathered after them */
@@ -62,149 +56,12 @@ struct relay {
 	int			 front_err;	/* the front failed */
 	int			 senderr;	/* failure was a send() error */
 	int			 peer_gone;	/* the backend closed or reset it */
+	int			 no_conn;	/* no connection within backend_timeout */
 	unsigned long		 body;		/* body bytes taken from the front */
 	int			 status;	/* failure: status to answer */
 	const char		*why;		/* failure: what went wrong */
 	int			 err;		/* failure: errno or 0 */
 };
-
-/* Returns the monotonic second. */
-static long
-mono_sec(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return 0;
-	return (long)ts.tv_sec;
-}
-
-/* Converts seconds to a poll timeout in ms, at least 1. */
-static int
-to_ms(double s)
-{
-	double	ms = s * 1000.0;
-
-	if (ms < 1.0)
-		return 1;
-	if (ms > (double)INT_MAX)
-		return INT_MAX;
-	return (int)ms;
-}
-
-/* Sets a socket's send or receive timeout (opt) to ms milliseconds. */
-static int
-sock_timeout(int fd, int opt, int ms)
-{
-	struct timeval	tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
-}
-
-/* An idle kept connection. */
-struct pooled {
-	int		 fd;
-	unsigned	 gen;		/* config generation it was opened for */
-	unsigned	 nreq;		/* requests completed on it */
-	long		 idle_since;	/* monotonic second it became idle */
-};
-
-/* Seconds without pooling after the process ran out of descriptors. */
-#define POOL_PRESSURE_SECS	10
-
-static pthread_mutex_t	 pool_mtx = PTHREAD_MUTEX_INITIALIZER;
-static struct pooled	*pool;
-static size_t		 pool_n, pool_cap;
-static long		 pool_pressure_until;
-
-/* Prepares the pool. */
-int
-backend_pool_init(size_t cap)
-{
-	pthread_mutex_lock(&pool_mtx);
-	pool = calloc(cap, sizeof(*pool));
-	pool_cap = pool != NULL ? cap : 0;
-	pool_n = 0;
-	pthread_mutex_unlock(&pool_mtx);
-	return pool != NULL ? 0 : -1;
-}
-
-/* Closes every pooled connection and frees the pool. */
-void
-backend_pool_free(void)
-{
-	pthread_mutex_lock(&pool_mtx);
-	while (pool_n > 0)
-		close(pool[--pool_n].fd);
-	free(pool);
-	pool = NULL;
-	pool_cap = 0;
-	pthread_mutex_unlock(&pool_mtx);
-}
-
-/*
- * Takes the most recently used idle connection that is still fit for
- * generation gen (closing the unfit ones on the way).  Returns 0 and
- * sets *fd and *nreq, or -1 when there is none.
- */
-static int
-pool_take(unsigned gen, int *fd, unsigned *nreq)
-{
-	long	now = mono_sec();
-	int	rc = -1;
-
-	pthread_mutex_lock(&pool_mtx);
-	while (pool_n > 0) {
-		struct pooled	*e = &pool[--pool_n];
-
-		if (e->gen == gen && e->nreq < BACKEND_MAX_REUSE &&
-		    now - e->idle_since < BACKEND_IDLE_MAX) {
-			*fd = e->fd;
-			*nreq = e->nreq;
-			rc = 0;
-			break;
-		}
-		close(e->fd);
-	}
-	pthread_mutex_unlock(&pool_mtx);
-	return rc;
-}
-
-/* Returns a connection to the pool, or closes it when the pool is full or under pressure. */
-static void
-pool_put(int fd, unsigned gen, unsigned nreq)
-{
-	long	now = mono_sec();
-
-	pthread_mutex_lock(&pool_mtx);
-	if (pool_n < pool_cap && now >= pool_pressure_until) {
-		pool[pool_n].fd = fd;
-		pool[pool_n].gen = gen;
-		pool[pool_n].nreq = nreq;
-		pool[pool_n].idle_since = now;
-		pool_n++;
-		fd = -1;
-	}
-	pthread_mutex_unlock(&pool_mtx);
-	if (fd != -1)
-		close(fd);
-}
-
-/*
- * Out of descriptors: closes every idle connection and keeps none for a
- * while, so that the descriptors go to requests.
- */
-static void
-pool_shed(void)
-{
-	pthread_mutex_lock(&pool_mtx);
-	while (pool_n > 0)
-		close(pool[--pool_n].fd);
-	pool_pressure_until = mono_sec() + POOL_PRESSURE_SECS;
-	pthread_mutex_unlock(&pool_mtx);
-}
 
 /* Allocates the buffers. */
 int
@@ -276,7 +133,7 @@ rl_poll(struct relay *r, short events)
 	struct pollfd	pfd;
 	int		k;
 
-	pfd.fd = r->fd;
+	pfd.fd = r->c->fd;
 	pfd.events = events;
 	pfd.revents = 0;
 	k = poll(&pfd, 1, r->timeout);
@@ -288,173 +145,6 @@ rl_poll(struct relay *r, short events)
 	if (k == 0)
 		return rl_fail(r, 504, "timeout", 0);
 	return pfd.revents;
-}
-
-/* Connects a Unix socket, waiting at most ms for room in the backlog. */
-static int
-connect_unix(const struct sockspec *s, int ms)
-{
-	struct sockaddr_un	 sun;
-	int			 fd, fl;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(s->path) >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sun.sun_path, s->path, strlen(s->path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	/* a blocking connect on AF_UNIX waits for backlog room up to SO_SNDTIMEO */
-	if (sock_timeout(fd, SO_SNDTIMEO, ms) == -1)
-		goto fail;
-	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		if (errno != EINTR)
-			goto fail;
-	}
-	return fd;
-fail:
-	fl = errno;
-	close(fd);
-	errno = fl;
-	return -1;
-}
-
-/* Connects TCP without blocking longer than ms. */
-static int
-connect_tcp(const struct sockspec *s, int ms)
-{
-	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t		 slen, elen;
-	struct pollfd		 pfd;
-	int			 fd, e, one = 1, k;
-
-	memset(&ss, 0, sizeof(ss));
-	if (s->ip.family == 4) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((unsigned short)s->port);
-		memcpy(&sin->sin_addr, s->ip.a, 4);
-		slen = sizeof(*sin);
-	} else {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((unsigned short)s->port);
-		memcpy(&sin6->sin6_addr, s->ip.a, 16);
-		slen = sizeof(*sin6);
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
-		goto fail;
-	if (connect(fd, (struct sockaddr *)&ss, slen) == 0)
-		return fd;
-	if (errno != EINPROGRESS && errno != EINTR)
-		goto fail;
-	pfd.fd = fd;
-	pfd.events = POLLOUT;
-	while ((k = poll(&pfd, 1, ms)) == -1 && errno == EINTR)
-		;
-	if (k == -1)
-		goto fail;
-	if (k == 0) {
-		errno = ETIMEDOUT;
-		goto fail;
-	}
-	elen = sizeof(e);
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) == -1)
-		goto fail;
-	if (e != 0) {
-		errno = e;
-		goto fail;
-	}
-	return fd;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
-}
-
-/* Returns 1 when an idle kept connection shows nothing: no EOF, no stray bytes. */
-static int
-idle_ok(int fd)
-{
-	struct pollfd	pfd;
-
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	return poll(&pfd, 1, 0) == 0;
-}
-
-/*
- * Connects to cfg->backend; returns the descriptor or -1 (errno set).
- * The descriptor blocks, with a receive timeout of backend_timeout:
- * every other operation on it says MSG_DONTWAIT or polls first.
- */
-static int
-backend_connect(const struct config *cfg)
-{
-	int		ms = to_ms(cfg->connect_timeout), fd, fl;
-
-	if (cfg->backend.kind == SOCK_UNIX)
-		fd = connect_unix(&cfg->backend, ms);
-	else if (cfg->backend.kind == SOCK_TCP) {
-		fd = connect_tcp(&cfg->backend, ms);
-		if (fd != -1 && ((fl = fcntl(fd, F_GETFL)) == -1 ||
-		    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1))
-			goto fail;
-	} else {
-		errno = EINVAL;
-		return -1;
-	}
-	if (fd == -1)
-		return -1;
-	if (sock_timeout(fd, SO_RCVTIMEO, to_ms(cfg->backend_timeout)) == -1)
-		goto fail;
-	return fd;
-fail:
-	fl = errno;
-	close(fd);
-	errno = fl;
-	return -1;
-}
-
-/* Gets a connection: a kept one when usable and fresh is 0, else a new one. */
-static int
-rl_open(struct relay *r, unsigned gen, int fresh)
-{
-	const struct config	*cfg = r->cfg;
-	unsigned		 nreq;
-	int			 fd;
-
-	r->reused = 0;
-	r->nreq = 0;
-	while (!fresh && cfg->keep_conn && pool_take(gen, &fd, &nreq) == 0) {
-		if (idle_ok(fd)) {
-			r->fd = fd;
-			r->nreq = nreq;
-			r->reused = 1;
-			STATS_INC(stats.backend_reused);
-			return 0;
-		}
-		close(fd);
-	}
-	if ((r->fd = backend_connect(cfg)) == -1 &&
-	    (errno == EMFILE || errno == ENFILE)) {
-		/* idle kept connections hold descriptors requests need */
-		pool_shed();
-		r->fd = backend_connect(cfg);
-	}
-	if (r->fd == -1)
-		/* out of descriptors is our overload, not the backend's fault */
-		return rl_fail(r, errno == EMFILE || errno == ENFILE ? 503 : 502,
-		    "connect", errno);
-	STATS_INC(stats.backend_connects);
-	return 0;
 }
 
 /*
@@ -595,7 +285,7 @@ rl_input(struct relay *r, int wait)
 		in = r->b->spill;
 		cap = BACKEND_SPILLSZ;
 	}
-	n = recv(r->fd, in, cap, wait ? 0 : MSG_DONTWAIT);
+	n = recv(r->c->fd, in, cap, wait ? 0 : MSG_DONTWAIT);
 	if (n == 0) {
 		r->peer_gone = 1;
 		return rl_fail(r, 502, "backend closed the connection", 0);
@@ -609,6 +299,8 @@ rl_input(struct relay *r, int wait)
 			r->peer_gone = 1;
 		return rl_fail(r, 502, "read", errno);
 	}
+	if (!r->gotany)
+		pool_answered(r->c);
 	r->gotany = 1;
 	ov.n = 0;
 	ov.len = 0;
@@ -666,7 +358,7 @@ rl_send(struct relay *r)
 	int		k;
 
 	while (r->woff < r->wlen) {
-		n = send(r->fd, r->b->buf + r->woff, r->wlen - r->woff,
+		n = send(r->c->fd, r->b->buf + r->woff, r->wlen - r->woff,
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			r->woff += (size_t)n;
@@ -809,7 +501,7 @@ front_wait(struct relay *r, int probe)
 		pfd[0].fd = r->req->ipcFd;
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
-		pfd[1].fd = r->fd;
+		pfd[1].fd = r->c->fd;
 		pfd[1].events = POLLIN;
 		pfd[1].revents = 0;
 		/* before any output, the web server sends the body at its pace */
@@ -869,7 +561,7 @@ static int
 front_rcvtimeo(FCGX_Request *req, int ms)
 {
 
-	return sock_timeout(req->ipcFd, SO_RCVTIMEO, ms);
+	return dial_sock_timeout(req->ipcFd, SO_RCVTIMEO, ms);
 }
 
 /*
@@ -883,7 +575,7 @@ rl_peek(struct relay *r)
 {
 	struct pollfd	pfd;
 
-	pfd.fd = r->fd;
+	pfd.fd = r->c->fd;
 	pfd.events = POLLIN;
 	pfd.revents = 0;
 	/* nothing, or a poll error: the next wait on the backend sees it */
@@ -1046,15 +738,124 @@ idempotent(FCGX_Request *req)
 	    strcmp(m, "OPTIONS") == 0);
 }
 
+/*
+ * Takes what pool_get() or pool_redial() got.  Returns 0 with a
+ * connection in r->c, else -1 with the failure recorded.
+ */
+static int
+rl_got(struct relay *r, enum pool_got got)
+{
+	switch (got) {
+	case POOL_GOT_IDLE:
+		r->reused = 1;
+		STATS_INC(stats.backend_reused);
+		return 0;
+	case POOL_GOT_NEW:
+		r->reused = 0;
+		return 0;
+	case POOL_TIMED_OUT:
+		r->no_conn = 1;
+		return rl_fail(r, 503, "no free backend connection", 0);
+	case POOL_NO_DESCRIPTORS:
+		/* out of descriptors is our overload, not the backend's fault */
+		return rl_fail(r, 503, "connect", r->c->err);
+	case POOL_CONNECT_FAILED:
+		break;
+	}
+	return rl_fail(r, 502, "connect", r->c->err);
+}
+
+/*
+ * Clears the state of one attempt, keeping the connection (which lives
+ * outside r: the pool may link it into its lists).
+ */
+static void
+rl_reset(struct relay *r, struct backend *b, const struct config *cfg,
+    FCGX_Request *req)
+{
+	struct pool_conn	*c = r->c;
+	int			 reused = r->reused;
+
+	memset(r, 0, sizeof(*r));
+	r->c = c;
+	r->reused = reused;
+	r->b = b;
+	r->cfg = cfg;
+	r->req = req;
+	r->timeout = dial_ms(cfg->backend_timeout);
+	frec_parser_init(&r->p, REQ_ID);
+}
+
+/* Logs a wait in line for a connection: too long, or in vain. */
+static void
+log_wait(const struct relay *r)
+{
+	char	name[160], uri[256];
+
+	backend_name(&r->cfg->backend, name, sizeof(name));
+	escape_log(xstr_c(FCGX_GetParam("REQUEST_URI", r->req->envp)), 120,
+	    uri, sizeof(uri));
+	if (r->no_conn)
+		log_msg(LOG_LVL_ERROR, "backend_no_connection",
+		    "backend_no_connection backend=%s waited_ms=%lld "
+		    "backend_max_conns=%d uri=%s", name, r->c->waited_ms,
+		    r->cfg->backend_max_conns, uri);
+	else
+		log_msg(LOG_LVL_WARNING, "backend_wait", "backend_wait "
+		    "backend=%s waited_ms=%lld backend_max_conns=%d uri=%s",
+		    name, r->c->waited_ms, r->cfg->backend_max_conns, uri);
+}
+
+/*
+ * Sends the request and relays the answer on the connection in r->c,
+ * retrying once on a new connection when a kept one turns out stale.
+ * r->ended, r->front_err and r->why tell how it ended.
+ */
+static void
+rl_exchange(struct relay *r, const struct params *pl)
+{
+	struct backend		*b = r->b;
+	const struct config	*cfg = r->cfg;
+	FCGX_Request		*req = r->req;
+	int			 attempt, rc;
+
+	for (attempt = 0;; attempt++) {
+		if ((rc = rl_head(r, pl)) == 0 &&
+		    ((rc = rl_body(r)) == 0 || rc == 2))
+			rc = rl_wait(r);
+		if (rc >= 0 || r->front_err)
+			break;
+		/*
+		 * A kept connection the backend had closed (some backends
+		 * ignore FCGI_KEEP_CONN and close right after END_REQUEST)
+		 * fails before any answer.  Retry once on a new connection
+		 * when no body byte was taken from the front yet, and either
+		 * the request did not go out whole or it is idempotent.
+		 */
+		if (attempt == 0 && r->reused && r->peer_gone && r->body == 0 &&
+		    !r->gotany && !r->relayed &&
+		    (r->senderr || idempotent(req))) {
+			log_msg(LOG_LVL_DEBUG, NULL, "backend_retry "
+			    "reason=stale_kept_connection");
+			rl_reset(r, b, cfg, req);
+			if (rl_got(r, pool_redial(cfg, r->c)) == -1)
+				break;
+			continue;
+		}
+		break;
+	}
+}
+
 /* Forwards one request; see backend.h. */
 int
 backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
     const struct params *pl, FCGX_Request *req)
 {
 	struct relay	 r;
+	struct pool_conn conn;
 	char		 word[64];
 	size_t		 i;
-	int		 attempt, rc;
+	int		 keep = 0, rc;
 
 	for (i = 0; i < pl->n; i++) {
 		size_t	len = frec_pairlen(pl->v[i].name.len,
@@ -1070,83 +871,46 @@ backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
 		}
 	}
 
-	for (attempt = 0;; attempt++) {
-		memset(&r, 0, sizeof(r));
-		r.b = b;
-		r.cfg = cfg;
-		r.req = req;
-		r.fd = -1;
-		r.timeout = to_ms(cfg->backend_timeout);
-		frec_parser_init(&r.p, REQ_ID);
-		if (rl_open(&r, gen, attempt > 0) == -1)
-			break;
-		if ((rc = rl_head(&r, pl)) == 0 &&
-		    ((rc = rl_body(&r)) == 0 || rc == 2))
-			rc = rl_wait(&r);
-		if (rc >= 0 || r.front_err)
-			break;
-		/*
-		 * A kept connection the backend had closed (some backends
-		 * ignore FCGI_KEEP_CONN and close right after END_REQUEST)
-		 * fails before any answer.  Retry once on a new connection
-		 * when no body byte was taken from the front yet, and either
-		 * the request did not go out whole or it is idempotent.
-		 */
-		if (attempt == 0 && r.reused && r.peer_gone && r.body == 0 &&
-		    !r.gotany && !r.relayed &&
-		    (r.senderr || idempotent(req))) {
-			log_msg(LOG_LVL_DEBUG, NULL, "backend_retry "
-			    "reason=stale_kept_connection");
-			close(r.fd);
-			r.fd = -1;
-			continue;
-		}
-		break;
+	memset(&r, 0, sizeof(r));
+	r.c = &conn;
+	rl_reset(&r, b, cfg, req);
+	if (rl_got(&r, pool_get(cfg, gen, r.c)) == 0) {
+		if (r.c->waited_ms >= dial_ms(cfg->backend_wait_warn))
+			log_wait(&r);
+		rl_exchange(&r, pl);
 	}
 
 	/* kept-alive front connections wait for the next request untimed */
 	if (r.rcvtimeo)
 		front_rcvtimeo(req, 0);
 	if (r.front_err) {
-		if (r.fd != -1)
-			close(r.fd);
 		log_msg(LOG_LVL_INFO, "front_error",
 		    "front_error reason=client_went_away");
-		return RELAY_ABORT;
-	}
-	if (!r.ended) {
-		if (r.fd != -1)
-			close(r.fd);
+		rc = RELAY_ABORT;
+	} else if (r.no_conn) {
+		log_wait(&r);
+		rc = r.status;
+	} else if (!r.ended) {
 		r.why = reason_word(r.why != NULL ? r.why : "unknown", word,
 		    sizeof(word));
 		log_failure(&r);
-		if (r.relayed)
-			return RELAY_ABORT;
-		return r.status != 0 ? r.status : 502;
-	}
-
-	/* END_REQUEST */
-	if (r.p.proto_status != FREC_REQUEST_COMPLETE) {
-		close(r.fd);
+		rc = r.relayed ? RELAY_ABORT : r.status != 0 ? r.status : 502;
+	} else if (r.p.proto_status != FREC_REQUEST_COMPLETE) {
 		r.status = r.p.proto_status == FREC_OVERLOADED ? 503 : 502;
 		snprintf(word, sizeof(word), "protocol_status_%d",
 		    r.p.proto_status);
 		r.why = word;
 		log_failure(&r);
-		if (!r.relayed)
-			return r.status;
 		/* a refusal after output: the response is not whole */
-		return RELAY_ABORT;
+		rc = r.relayed ? RELAY_ABORT : r.status;
 	} else {
 		FCGX_SetExitStatus((int)r.p.app_status, req->out);
-		if (cfg->keep_conn && r.complete && !r.trailing &&
-		    r.woff == r.wlen)
-			pool_put(r.fd, gen, r.nreq + 1);
-		else
-			close(r.fd);
+		keep = cfg->keep_conn && r.complete && !r.trailing &&
+		    r.woff == r.wlen;
+		/* the backend answered before the end of the body */
+		rc = r.cut || (!r.complete && !FCGX_HasSeenEOF(req->in)) ?
+		    RELAY_EARLY : RELAY_OK;
 	}
-	/* the backend answered before the end of the body */
-	if (r.cut || (!r.complete && !FCGX_HasSeenEOF(req->in)))
-		return RELAY_EARLY;
-	return RELAY_OK;
+	pool_release(r.c, keep);
+	return rc;
 }

@@ -1,8 +1,8 @@
 /*
  * backend.h: the gateway's FastCGI client.  Forwards one corrected
  * request to the backend application and relays the response to the
- * front request as it arrives, with bounded memory, timeouts and an
- * optional kept-alive connection per worker.
+ * front request as it arrives, with bounded memory and timeouts, on a
+ * connection from the pool (pool.h).
  */
 #ifndef XFF_BACKEND_H
 #define XFF_BACKEND_H
@@ -17,10 +17,6 @@
 #define BACKEND_BUFSZ		(FREC_MAXRECORD + 1024)
 /* Backend output read while records to the backend are still queued. */
 #define BACKEND_SPILLSZ		8192
-/* A kept connection is closed after this many requests ... */
-#define BACKEND_MAX_REUSE	1000
-/* ... or after this many seconds idle. */
-#define BACKEND_IDLE_MAX	60
 
 /* Outcomes of backend_relay() besides an HTTP status to answer. */
 #define RELAY_OK		0	/* the response was relayed in full */
@@ -41,15 +37,6 @@ struct backend {
 	unsigned char	*spill;		/* BACKEND_SPILLSZ */
 };
 
-/*
- * Prepares the process-wide pool of kept backend connections (idle
- * ones only, at most cap, last in first out).  Returns 0 or -1.
- */
-int	backend_pool_init(size_t cap);
-
-/* Closes every pooled connection and releases the pool. */
-void	backend_pool_free(void);
-
 /* Allocates a worker's buffers; returns 0 or -1 (no memory). */
 int	backend_init(struct backend *b);
 
@@ -61,9 +48,11 @@ void	backend_free(struct backend *b);
  * (read from req->in as it arrives) to cfg->backend, and relays STDOUT to
  * req->out and STDERR to req->err as they arrive, and the appStatus.
  * gen identifies cfg, so a kept connection is only reused for the
- * backend it was opened for.  Failures are logged.  Returns RELAY_OK,
- * RELAY_ABORT, RELAY_EARLY, or an HTTP status (400, 502, 503, 504) when nothing was
- * relayed yet and the caller must answer it (after draining the body).
+ * backend it was opened for.  Failures, and waits for a connection
+ * longer than backend_wait_warn, are logged.  Returns RELAY_OK,
+ * RELAY_ABORT, RELAY_EARLY, or an HTTP status (400, 502, 503, 504) when
+ * nothing was relayed yet and the caller must answer it (after draining
+ * the body); 503 when no connection came within backend_timeout.
  */
 int	backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
 	    const struct params *pl, FCGX_Request *req);

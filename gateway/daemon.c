@@ -33,6 +33,7 @@
 #include "logfmt.h"
 #include "pidfile.h"
 #include "privs.h"
+#include "pool.h"
 #include "stats.h"
 
 #define WORKER_STACK		(512 * 1024)
@@ -335,6 +336,7 @@ reload(const char *cfgpath)
 	restart_only(&cfg_cur->cfg, &c->cfg);
 	atomic_store(&c->refs, 1);
 	cfgref_swap(c);
+	pool_configure(&c->cfg, c->gen);
 	log_reload(&c->cfg, debug_mode);
 	STATS_INC(stats.reloads_ok);
 	log_msg(LOG_LVL_INFO, NULL, "configuration reloaded from %s", cfgpath);
@@ -474,11 +476,12 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 		goto done;
 	}
 
-	if (backend_pool_init((size_t)cfg->workers) == -1 ||
+	if (pool_init((size_t)cfg->workers) == -1 ||
 	    (w = calloc((size_t)cfg->workers, sizeof(*w))) == NULL) {
 		fatal_msg("out of memory");
 		goto done;
 	}
+	pool_configure(cfg, c->gen);
 	if (pthread_attr_init(&attr) != 0) {
 		fatal_msg("pthread_attr_init failed");
 		goto done;
@@ -561,7 +564,7 @@ stop:
 	log_tick();
 done:
 	pidfile_remove(&pf);
-	backend_pool_free();
+	pool_free();
 	free(w);
 	pthread_mutex_lock(&cfg_mtx);
 	c = cfg_cur;

@@ -121,6 +121,35 @@ by_event(struct out *o, const char *name, const char *help,
 		    event_name((enum xff_event)e), get(&c[e]));
 }
 
+/* Appends the gauges and counters of the backend connections (pool.h). */
+static void
+backend_pool(struct out *o)
+{
+	gauge(o, "xff_gateway_backend_connections_open",
+	    "Backend connections open, busy or idle.",
+	    atomic_load(&stats.backend_open));
+	gauge(o, "xff_gateway_backend_connections_idle",
+	    "Backend connections kept idle.", atomic_load(&stats.backend_idle));
+	gauge(o, "xff_gateway_backend_waiting",
+	    "Requests waiting for a backend connection (backend_max_conns).",
+	    atomic_load(&stats.backend_waiting));
+	counter(o, "xff_gateway_backend_waits_total",
+	    "Requests that waited for a backend connection.",
+	    get(&stats.backend_waits));
+	head(o, "xff_gateway_backend_wait_seconds_total",
+	    "Time requests spent waiting for a backend connection.",
+	    "counter");
+	put(o, "xff_gateway_backend_wait_seconds_total %.3f\n",
+	    (double)atomic_load_explicit(&stats.backend_wait_us,
+	    memory_order_relaxed) / 1e6);
+	counter(o, "xff_gateway_backend_wait_timeouts_total",
+	    "Requests answered 503: no backend connection within "
+	    "backend_timeout.", get(&stats.backend_wait_timeouts));
+	counter(o, "xff_gateway_backend_idle_closed_total",
+	    "Idle backend connections closed by the gateway.",
+	    get(&stats.backend_idle_closed));
+}
+
 /* Appends the latency histogram. */
 static void
 latency(struct out *o)
@@ -169,6 +198,7 @@ stats_format(char *buf, size_t cap)
 	counter(&o, "xff_gateway_backend_reused_total",
 	    "Requests sent on a kept backend connection.",
 	    get(&stats.backend_reused));
+	backend_pool(&o);
 	by_event(&o, "xff_gateway_events_total",
 	    "Events found by the correction (untrusted_peer, "
 	    "missing_header, depth_mismatch, spoof_attempt, invalid_value, "

@@ -29,6 +29,13 @@ struct stats {
 	atomic_ulong	backend_cut;		/* responses cut after output went out */
 	atomic_ulong	backend_connects;	/* new backend connections */
 	atomic_ulong	backend_reused;		/* requests on a kept connection */
+	atomic_long	backend_open;		/* backend connections open (busy + idle) */
+	atomic_long	backend_idle;		/* of them, idle */
+	atomic_long	backend_waiting;	/* requests waiting for a connection */
+	atomic_ulong	backend_waits;		/* requests that waited for one */
+	atomic_ullong	backend_wait_us;	/* their waits, summed (64 bits) */
+	atomic_ulong	backend_wait_timeouts;	/* waits in vain: answered 503 */
+	atomic_ulong	backend_idle_closed;	/* idle connections closed by the pool */
 	atomic_ulong	events[STATS_NEVENTS];	/* correction events by kind */
 	atomic_ulong	rejections[STATS_NEVENTS]; /* 400/404 by deciding event */
 	atomic_ulong	lat_bucket[STATS_NBUCKETS + 1]; /* request durations */

@@ -427,6 +427,9 @@ dump_gateway(struct dump *d, const struct config *cfg)
 	key_seconds(d, "connect_timeout", cfg->connect_timeout);
 	key_seconds(d, "backend_timeout", cfg->backend_timeout);
 	key_bool(d, "keep_conn", cfg->keep_conn);
+	key_int(d, "backend_max_conns", cfg->backend_max_conns);
+	key_seconds(d, "backend_idle_timeout", cfg->backend_idle_timeout);
+	key_seconds(d, "backend_wait_warn", cfg->backend_wait_warn);
 	key_str(d, "user", cfg->user);
 	key_str(d, "group", cfg->group);
 	key_str(d, "pid", cfg->pid_file);

@@ -18,8 +18,9 @@
 
 static const char *const gateway_keys[] = {
 	"listen", "listen_owner", "listen_group", "listen_mode", "backend",
-	"workers", "connect_timeout", "backend_timeout", "keep_conn", "user",
-	"group", "pid", "status_uri", "status_allow", NULL
+	"workers", "connect_timeout", "backend_timeout", "keep_conn",
+	"backend_max_conns", "backend_idle_timeout", "backend_wait_warn",
+	"user", "group", "pid", "status_uri", "status_allow", NULL
 };
 static const char *const trust_keys[] = {
 	"x_for", "x_proto", "x_host", "x_port", "x_prefix", "forwarded",
@@ -236,6 +237,15 @@ load_gateway(struct load *l)
 	get_seconds(l, "gateway", "connect_timeout", &cfg->connect_timeout);
 	get_seconds(l, "gateway", "backend_timeout", &cfg->backend_timeout);
 	get_bool(l, "gateway", "keep_conn", &cfg->keep_conn);
+	get_int(l, "gateway", "backend_max_conns", 0, 4096,
+	    &cfg->backend_max_conns);
+	get_seconds(l, "gateway", "backend_idle_timeout",
+	    &cfg->backend_idle_timeout);
+	get_seconds(l, "gateway", "backend_wait_warn", &cfg->backend_wait_warn);
+	if (cfg->backend_max_conns > cfg->workers)
+		dsaykey(&l->ds, 0, "gateway", "backend_max_conns", "%d is above "
+		    "workers (%d), which already bounds the connections in use",
+		    cfg->backend_max_conns, cfg->workers);
 	get_str(l, "gateway", "listen_owner", &cfg->listen_owner);
 	get_str(l, "gateway", "listen_group", &cfg->listen_group);
 	get_mode(l, "gateway", "listen_mode", &cfg->listen_mode);
@@ -419,7 +429,8 @@ config_defaults(struct config *cfg)
 	cfg->workers = 16;
 	cfg->connect_timeout = 5;
 	cfg->backend_timeout = 60;
-	cfg->keep_conn = 1;
+	cfg->backend_idle_timeout = 1;
+	cfg->backend_wait_warn = 1;
 	cfg->listen_mode = 0660;
 	cfg->x_for = 1;
 	cfg->x_proto = 1;

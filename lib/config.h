@@ -52,7 +52,10 @@ struct config {
 	int		 workers;		/* 16 */
 	double		 connect_timeout;	/* 5 */
 	double		 backend_timeout;	/* 60 */
-	int		 keep_conn;		/* 1 */
+	int		 keep_conn;		/* 0 */
+	int		 backend_max_conns;	/* 0: no bound */
+	double		 backend_idle_timeout;	/* 1 */
+	double		 backend_wait_warn;	/* 1 */
 	char		*listen_owner;		/* NULL: the gateway's user */
 	char		*listen_group;		/* NULL: the gateway's group */
 	int		 listen_mode;		/* 0660 */

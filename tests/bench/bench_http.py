@@ -13,6 +13,13 @@
    between nginx and the echo app that corrects nothing.
 3. A 1 GiB upload streamed through nginx -> echo-app and through nginx ->
    xff-gateway -> echo-app; the echo application reports the byte count.
+4. PHP-FPM (pm = static, BENCH_PHP_CHILDREN children, one pool per path)
+   answering
+   tests/integration/backend-php/index.php: nginx -> PHP-FPM against
+   nginx -> xff-gateway -> PHP-FPM, one connection per request (the
+   gateway's default INI) and keep-alive (nginx's keepalive to PHP-FPM
+   or to the gateway; the gateway with keep_conn = yes and
+   backend_max_conns = the children, as xff-gateway.ini(5) recommends).
 The gateway's peak RSS (VmHWM) is printed after each part.
 
 The machine may be shared and noisy, so each comparison is many short wrk
@@ -31,7 +38,8 @@ Environment: abs_top_srcdir, abs_top_builddir (default: the source tree),
 BENCH_PAIRS (rounds, 8), BENCH_SECONDS (per wrk run, 2), BENCH_QUICK=1
 (2 rounds), BENCH_CONNECTIONS (64), BENCH_THREADS (wrk threads, 2),
 BENCH_KEEPALIVE (idle connections nginx keeps per upstream, 16),
-BENCH_UPLOAD_BYTES (1073741824), BENCH_PARTS (the parts to run, "123").
+BENCH_UPLOAD_BYTES (1073741824), BENCH_PHP_CHILDREN (8), BENCH_PARTS (the
+parts to run, "1234").
 Everything listens on 127.0.0.1 or on Unix sockets in a temporary
 directory; every process is stopped by its PID.
 """
@@ -58,7 +66,8 @@ CONNS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 WRK_THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 UPLOAD = int(os.environ.get("BENCH_UPLOAD_BYTES", str(1 << 30)))
 KEEPALIVE = int(os.environ.get("BENCH_KEEPALIVE", "16"))
-PARTS = os.environ.get("BENCH_PARTS", "123")
+PARTS = os.environ.get("BENCH_PARTS", "1234")
+PHP_CHILDREN = int(os.environ.get("BENCH_PHP_CHILDREN", "8"))
 NGINX_WORKERS = 1
 RELAY_FLOOR = os.path.join(harness.BUILDDIR, "tests", "bench", "relay_floor")
 
@@ -90,6 +99,7 @@ GATEWAY_INI = """\
 backend = unix:%(backend)s
 workers = %(workers)d
 keep_conn = %(keep)s
+backend_max_conns = %(max_conns)d
 
 [trust]
 x_for = 3
@@ -331,11 +341,13 @@ def upstream(name, sock):
             % (name, sock, MAX_CONNS, KEEPALIVE))
 
 
-def start_gateway(env, name, backend, keep_conn, workers=WORKERS):
+def start_gateway(env, name, backend, keep_conn, workers=WORKERS,
+                  max_conns=0):
     """The gateway under spawn-fcgi, relaying to the backend socket; its
     VmRSS at start is kept in .rss0."""
     ini = GATEWAY_INI % {"backend": backend, "workers": workers,
-                         "keep": "yes" if keep_conn else "no"}
+                         "keep": "yes" if keep_conn else "no",
+                         "max_conns": max_conns}
     p = env.gateway(ini, name=name)
     p.rss0 = harness.proc_status(p.pid, "VmRSS")
     return p
@@ -540,6 +552,75 @@ def part_upload(port, gw, direct_pid):
         "VmHWM %s kB" % (gw.rss0, peak, harness.proc_status(gw.pid, "VmHWM")))
 
 
+def check_php_path(port, path, want_addr, want_https):
+    """As check_path, for PHP-FPM's index.php ($_SERVER as JSON)."""
+    r = harness.request(port, path, headers=[tuple(h.split(": ", 1))
+                                             for h in HEADERS])
+    if r.status != 200:
+        die("%s: status %d: %r" % (path, r.status, r.body[:500]))
+    server = r.json()["server"]
+    got = (server.get("REMOTE_ADDR"), server.get("HTTPS"))
+    if got != (want_addr, want_https):
+        die("%s: REMOTE_ADDR, HTTPS = %r, expected %r" % (
+            path, got, (want_addr, want_https)))
+
+
+def php_locations(env, gwp0, gwp1, php_sock):
+    """The upstreams and locations of part 4: /pd0/ and /pd1/ to PHP-FPM,
+    /pg0/ and /pg1/ to its gateways; without and with keep-alive."""
+    script = "fastcgi_param SCRIPT_FILENAME %s;\n" % harness.PHP_INDEX
+    ups = ("upstream php1 {\n  server unix:%s;\n  keepalive %d;\n}\n"
+           % (php_sock, PHP_CHILDREN) + upstream("gwp1", gwp1.sock))
+    locs = []
+    for path, target in (("/pd0/", "unix:" + php_sock),
+                         ("/pg0/", "unix:" + gwp0.sock)):
+        locs.append(loc(path, "include fastcgi_params;\n%s%sfastcgi_pass %s;"
+                        % (script, COMMON, target)))
+    for path, ups_name in (("/pd1/", "php1"), ("/pg1/", "gwp1")):
+        locs.append(keep(path, ups_name, "include fastcgi_params;\n" + script))
+    return ups, locs
+
+
+def part_php(port, pids, gws):
+    """pids: nginx's worker and PHP-FPM's master (its children counted)."""
+    out()
+    out("## 4. PHP-FPM, pm = static, %d children (a pool per path): nginx -> "
+        "PHP-FPM (direct) vs nginx -> xff-gateway -> PHP-FPM" % PHP_CHILDREN)
+    out("##    new conn: one FastCGI connection per request on both hops "
+        "(the gateway's default INI)")
+    out("##    keep-alive: nginx keepalive %d to PHP-FPM, or to the gateway "
+        "with keep_conn = yes, backend_max_conns = %d"
+        % (PHP_CHILDREN, PHP_CHILDREN))
+    out("## medians over %d rounds; ratio = gateway/direct per round, median "
+        "(min-max); errors = non-2xx + socket errors" % PAIRS)
+    out()
+    head = ("%-10s %10s %10s %18s %7s %7s %18s %8s %8s %18s %6s %6s"
+            % ("fastcgi", "direct r/s", "gw r/s", "r/s ratio", "p50 d",
+               "p50 gw", "p50 ratio", "p99 d", "p99 gw", "p99 ratio",
+               "err d", "err gw"))
+    out(head)
+    out("-" * len(head))
+    base = "http://127.0.0.1:%d" % port
+    for mode, k in (("new conn", "0"), ("keep-alive", "1")):
+        res = rounds([
+            ("d", base + "/pd%s/index.php" % k,
+             {"nginx": pids["nginx"], "backend": pids["phpd"]}),
+            ("g", base + "/pg%s/index.php" % k,
+             {"nginx": pids["nginx"], "gateway": pids["gwp" + k],
+              "backend": pids["phpg"]})], None)
+        d, g = res["d"], res["g"]
+        out("%-10s %10.0f %10.0f %18s %6.2fms %6.2fms %18s %7.1fms %7.1fms "
+            "%18s %6d %6d"
+            % (mode, med(d, "rps"), med(g, "rps"), spread(ratios(g, d, "rps")),
+               med(d, "p50"), med(g, "p50"), spread(ratios(g, d, "p50")),
+               med(d, "p99"), med(g, "p99"), spread(ratios(g, d, "p99")),
+               sum(r.errors for r in d), sum(r.errors for r in g)))
+    for name, p in gws:
+        out("# %s: VmHWM %s kB after part 4" % (name,
+                                                 harness.proc_status(p.pid,
+                                                                     "VmHWM")))
+
+
 def main():
     for prog in (harness.GATEWAY, harness.ECHO_APP, RELAY_FLOOR):
         if not os.access(prog, os.X_OK):
@@ -561,6 +642,18 @@ def main():
         floor = env.start("floor", [RELAY_FLOOR, env.path("floor.sock"),
                                     echo["ef1"]])
         env.wait_socket(floor, env.path("floor.sock"))
+        gws = [gw0, gw1, gwup]
+        php_ups, php_locs = "", []
+        if "4" in PARTS:
+            # one pool per path: connections nginx keeps to PHP-FPM hold
+            # its children, which would starve a second client of the pool
+            php_d, php_dsock = env.php_fpm("phpd", children=PHP_CHILDREN)
+            php_g, php_gsock = env.php_fpm("phpg", children=PHP_CHILDREN)
+            gwp0 = start_gateway(env, "gwp0", php_gsock, False)
+            gwp1 = start_gateway(env, "gwp1", php_gsock, True,
+                                 max_conns=PHP_CHILDREN)
+            gws += [gwp0, gwp1]
+            php_ups, php_locs = php_locations(env, gwp0, gwp1, php_dsock)
 
         port = harness.free_port()
         hport = harness.free_port()
@@ -568,14 +661,16 @@ def main():
                + upstream("eh1", echo["eh1"])
                + upstream("rf1", env.path("floor.sock"))
                + "map $http_x_client_ip $xff_client {\n"
-                 "  \"\" $remote_addr;\n  default $http_x_client_ip;\n}\n")
+                 "  \"\" $remote_addr;\n  default $http_x_client_ip;\n}\n"
+               + php_ups)
         locs = [plain("/d0/", echo["ed0"]), plain("/g0/", gw0.sock),
                 keep("/d1/", "ed1"), keep("/g1/", "gw1"),
                 keep("/h1/", "eh1", fastcgi_params({
                     "REMOTE_ADDR": "$xff_client",
                     "HTTPS": "$http_x_client_https if_not_empty"})),
                 keep("/f1/", "rf1"),
-                stream("/up/", gwup.sock), stream("/upd/", echo["eupd"])]
+                stream("/up/", gwup.sock), stream("/upd/", echo["eupd"])
+                ] + php_locs
         ng = env.nginx(harness.server_block(port, locs, "access_log off;"),
                        upstreams=ups, workers=NGINX_WORKERS,
                        connections=4 * CONNS + 8 * KEEPALIVE + 64)
@@ -592,6 +687,11 @@ def main():
             check_path(port, path, CLIENT, "on")
             check_path(port, path, CLIENT, "on", SPLIT)
         check_haproxy_path(hport)
+        if "4" in PARTS:
+            for path in ("/pd0/", "/pd1/"):
+                check_php_path(port, path + "index.php", "127.0.0.1", None)
+            for path in ("/pg0/", "/pg1/"):
+                check_php_path(port, path + "index.php", CLIENT, "on")
         out("# checked: the gateway and haproxy paths give REMOTE_ADDR %s and "
             "HTTPS on (also with X-Forwarded-For split over two lines); the "
             "direct and floor paths 127.0.0.1" % CLIENT)
@@ -611,8 +711,13 @@ def main():
             part_haproxy(port, hport, pids, gw1)
         if "3" in PARTS:
             part_upload(port, gwup, echo_procs["eupd"].pid)
+        if "4" in PARTS:
+            pids.update(phpd=php_d.pid, phpg=php_g.pid, gwp0=gwp0.pid,
+                        gwp1=gwp1.pid)
+            part_php(port, pids, [("gateway to PHP-FPM (new conn)", gwp0),
+                                  ("gateway to PHP-FPM (keep-alive)", gwp1)])
 
-        for p in (gw0, gw1, gwup):
+        for p in gws:
             if not p.alive():
                 die("%s exited during the benchmark; log:\n%s"
                     % (p.name, p.log_text()[-3000:]))

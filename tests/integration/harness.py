@@ -636,9 +636,10 @@ class Env:
         self.wait_socket(p, sock)
         return p, sock
 
-    def php_fpm(self, name="php", children=8):
-        """php-fpm with a private pool of children static workers on a
-        Unix socket."""
+    def php_fpm(self, name="php", children=8, pm="static"):
+        """php-fpm with a private pool on a Unix socket: children static
+        workers, or with pm="dynamic" one at the start and up to
+        children."""
         sock = self.path(name + ".sock")
         conf = [
             "[global]",
@@ -648,8 +649,13 @@ class Env:
             "[xfftest]",
             "listen = %s" % sock,
             "listen.mode = 0666",
-            "pm = static",
+            "pm = %s" % pm,
             "pm.max_children = %d" % children,
+        ]
+        if pm == "dynamic":
+            conf += ["pm.start_servers = 1", "pm.min_spare_servers = 1",
+                     "pm.max_spare_servers = %d" % children]
+        conf += [
             "catch_workers_output = yes",
             "clear_env = yes",
         ]

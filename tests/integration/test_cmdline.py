@@ -162,7 +162,7 @@ def gateway_dump(ctx):
     for sec in ("[gateway]", "[trust]", "[rules]", "[cgi]", "[log]"):
         has_line(out, sec, "-T")
     for line in ("backend = unix:/run/php/php-fpm.sock", "listen =",
-                 "workers = 16", "keep_conn = yes",
+                 "workers = 16", "keep_conn = no", "backend_max_conns = 0",
                  "status_allow = 127.0.0.1/32 ::1/128",
                  "x_for = 1", "proxies =", "header_required = no",
                  "exempt =", "strip_headers = X-Forwarded-Ssl "

@@ -709,6 +709,12 @@ def read_status(port, gw, path=STATUS_URI):
 NAMES = ("xff_gateway_requests_total", "xff_gateway_requests_in_flight",
          "xff_gateway_responses_total", "xff_gateway_rejections_total",
          "xff_gateway_events_total", "xff_gateway_backend_connections_total",
+         "xff_gateway_backend_connections_open",
+         "xff_gateway_backend_connections_idle", "xff_gateway_backend_waiting",
+         "xff_gateway_backend_waits_total",
+         "xff_gateway_backend_wait_seconds_total",
+         "xff_gateway_backend_wait_timeouts_total",
+         "xff_gateway_backend_idle_closed_total",
          "xff_gateway_request_duration_seconds_bucket",
          "xff_gateway_request_duration_seconds_sum",
          "xff_gateway_request_duration_seconds_count")
@@ -1069,15 +1075,15 @@ def worker_scheduling(env):
     try:
         gw = env.gateway(ini(backend), name="gw-sched")
         procs.append(gw)
-        # ready means one worker answered: wait for the others to start
-        # and set their policy
-        wait_for(lambda: sorted(p for t, p in policies(gw.pid).items()
-                                if t != gw.pid) == [os.SCHED_BATCH] * 4,
-                 timeout=H.WAIT)
+        # the gateway answers once its first worker runs: wait for the rest
+        wait_for(lambda: len(policies(gw.pid)) >= 6 and list(
+            policies(gw.pid).values()).count(os.SCHED_BATCH) >= 4, H.WAIT)
         pol = policies(gw.pid)
-        eq(len(pol), 5, "threads: main + workers = 4", pol)
+        eq(len(pol), 6, "threads: main + the pool's sweeper + workers = 4",
+           pol)
         eq(pol.pop(gw.pid), os.SCHED_OTHER, "main thread policy")
-        eq(sorted(set(pol.values())), [os.SCHED_BATCH], "worker policies")
+        eq(sorted(pol.values()), [os.SCHED_OTHER] + [os.SCHED_BATCH] * 4,
+           "the sweeper keeps SCHED_OTHER, the four workers SCHED_BATCH")
         ans = H.fcgi_request(gw.sock, [
             ("REQUEST_METHOD", "GET"), ("REQUEST_URI", "/"),
             ("REMOTE_ADDR", "127.0.0.1"),

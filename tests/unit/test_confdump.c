@@ -159,7 +159,10 @@ has_line(const char *text, const char *line)
 	"workers = 16\n"						\
 	"connect_timeout = 5\n"						\
 	"backend_timeout = 60\n"					\
-	"keep_conn = yes\n"						\
+	"keep_conn = no\n"						\
+	"backend_max_conns = 0\n"					\
+	"backend_idle_timeout = 1\n"					\
+	"backend_wait_warn = 1\n"					\
 	"user =\n"							\
 	"group =\n"							\
 	"pid =\n"							\
@@ -231,7 +234,10 @@ test_defaults(void **state)
 	    "# workers = 16\n"
 	    "# connect_timeout = 5\n"
 	    "# backend_timeout = 60\n"
-	    "# keep_conn = yes\n"
+	    "# keep_conn = no\n"
+	    "# backend_max_conns = 0\n"
+	    "# backend_idle_timeout = 1\n"
+	    "# backend_wait_warn = 1\n"
 	    "# user =\n"
 	    "# group =\n"
 	    "# pid =\n"
@@ -291,6 +297,8 @@ test_file(void **state)
 	    "connect_timeout = 0.5\n"
 	    "backend_timeout = 0.3\n"
 	    "keep_conn = off\n"
+	    "backend_max_conns = 3\n"
+	    "backend_idle_timeout = 0.25\n"
 	    "user = www data\n"
 	    "status_uri = /xff-status\n"
 	    "status_allow = unix: ::1, 10.9.8.7\n"
@@ -316,6 +324,9 @@ test_file(void **state)
 	has_line(t, "connect_timeout = 0.5");
 	has_line(t, "backend_timeout = 0.3");
 	has_line(t, "keep_conn = no");
+	has_line(t, "backend_max_conns = 3");
+	has_line(t, "backend_idle_timeout = 0.25");
+	has_line(t, "backend_wait_warn = 1");
 	has_line(t, "user = www data");
 	has_line(t, "group =");
 	has_line(t, "status_uri = /xff-status");

@@ -204,7 +204,10 @@ check_defaults(const struct config *cfg)
 	assert_int_equal(cfg->workers, 16);
 	assert_true(cfg->connect_timeout == 5.0);
 	assert_true(cfg->backend_timeout == 60.0);
-	assert_int_equal(cfg->keep_conn, 1);
+	assert_int_equal(cfg->keep_conn, 0);
+	assert_int_equal(cfg->backend_max_conns, 0);
+	assert_true(cfg->backend_idle_timeout == 1.0);
+	assert_true(cfg->backend_wait_warn == 1.0);
 	assert_null(cfg->user);
 	assert_null(cfg->group);
 	assert_null(cfg->status_uri);
@@ -312,7 +315,10 @@ test_full_file(void **state)
 	    "workers = 4096\n"
 	    "connect_timeout = 0.5\n"
 	    "backend_timeout = 86400\n"
-	    "keep_conn = off\n"
+	    "keep_conn = on\n"
+	    "backend_max_conns = 4096\n"
+	    "backend_idle_timeout = 0.25\n"
+	    "backend_wait_warn = 86400\n"
 	    "user  = www-data\n"
 	    "group = www-data\n"
 	    "status_uri = /xff-status\n"
@@ -356,7 +362,10 @@ test_full_file(void **state)
 	assert_int_equal(cfg.workers, 4096);
 	assert_true(cfg.connect_timeout == 0.5);
 	assert_true(cfg.backend_timeout == 86400.0);
-	assert_int_equal(cfg.keep_conn, 0);
+	assert_int_equal(cfg.keep_conn, 1);
+	assert_int_equal(cfg.backend_max_conns, 4096);
+	assert_true(cfg.backend_idle_timeout == 0.25);
+	assert_true(cfg.backend_wait_warn == 86400.0);
 	assert_string_equal(cfg.user, "www-data");
 	assert_string_equal(cfg.group, "www-data");
 	assert_string_equal(cfg.status_uri, "/xff-status");
@@ -593,6 +602,76 @@ test_timeouts(void **state)
 	assert_true(cfg.connect_timeout == 0.25);
 	assert_true(cfg.backend_timeout == 86400.0);
 	config_free(&cfg);
+}
+
+/*
+ * The backend pool's keys: backend_max_conns 0 (no bound) to 4096, a
+ * warning above workers; backend_idle_timeout and backend_wait_warn are
+ * timeouts.
+ */
+static void
+test_pool_keys(void **state)
+{
+	static const struct {
+		const char	*text;
+		int		 is_error;	/* else a warning, or ok if msg is NULL */
+		const char	*msg;
+		int		 max_conns;
+		double		 idle, warn;
+	} v[] = {
+		{ "[gateway]\nbackend_max_conns = 0\n", 0, NULL, 0, 1, 1 },
+		{ "[gateway]\nbackend_max_conns = 4\nbackend_idle_timeout = "
+		    "0.5\nbackend_wait_warn = 2\n", 0, NULL, 4, 0.5, 2 },
+		{ "[gateway]\nworkers = 4096\nbackend_max_conns = 4096\n", 0,
+		    NULL, 4096, 1, 1 },
+		{ "[gateway]\nbackend_idle_timeout = 86400\n", 0, NULL, 0,
+		    86400, 1 },
+		{ "[gateway]\nbackend_max_conns = 17\n", 0, "[gateway] "
+		    "backend_max_conns: 17 is above workers (16), which already "
+		    "bounds the connections in use", 17, 1, 1 },
+		{ "[gateway]\nbackend_max_conns = -1\n", 1, "[gateway] "
+		    "backend_max_conns: \"-1\" is not a whole number (0 to "
+		    "4096)", 0, 0, 0 },
+		{ "[gateway]\nbackend_max_conns = 4097\n", 1, "[gateway] "
+		    "backend_max_conns: \"4097\" is out of range (0 to 4096)",
+		    0, 0, 0 },
+		{ "[gateway]\nbackend_max_conns = four\n", 1,
+		    "is not a whole number", 0, 0, 0 },
+		{ "[gateway]\nbackend_idle_timeout = 0\n", 1, "[gateway] "
+		    "backend_idle_timeout: \"0\" is out of range", 0, 0, 0 },
+		{ "[gateway]\nbackend_idle_timeout = 1s\n", 1, "[gateway] "
+		    "backend_idle_timeout: \"1s\" is not a number of seconds",
+		    0, 0, 0 },
+		{ "[gateway]\nbackend_wait_warn = 86401\n", 1, "[gateway] "
+		    "backend_wait_warn: \"86401\" is out of range", 0, 0, 0 },
+		{ "[gateway]\nbackend_max_con = 4\n", 1, "[gateway] "
+		    "backend_max_con: unknown key", 0, 0, 0 },
+	};
+	struct config	cfg;
+	struct diag	d;
+	size_t		i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if (v[i].is_error) {
+			expect_error(v[i].text, v[i].msg);
+			continue;
+		}
+		if (v[i].msg == NULL)
+			expect_ok(v[i].text, &cfg);
+		else {
+			assert_int_equal(load_text(v[i].text, &cfg, &d), 0);
+			if (!has_msg(&d, 0, v[i].msg))
+				dump(&d);
+			assert_true(has_msg(&d, 0, v[i].msg));
+			assert_int_equal(d.nerrors, 0);
+			diag_free(&d);
+		}
+		assert_int_equal(cfg.backend_max_conns, v[i].max_conns);
+		assert_true(cfg.backend_idle_timeout == v[i].idle);
+		assert_true(cfg.backend_wait_warn == v[i].warn);
+		config_free(&cfg);
+	}
 }
 
 /* Bad addresses in proxies and status_allow. */
@@ -1367,6 +1446,7 @@ main(void)
 		cmocka_unit_test(test_depths),
 		cmocka_unit_test(test_workers),
 		cmocka_unit_test(test_timeouts),
+		cmocka_unit_test(test_pool_keys),
 		cmocka_unit_test(test_bad_cidr),
 		cmocka_unit_test(test_cidr_hostbits),
 		cmocka_unit_test(test_bad_regex),

@@ -2,6 +2,9 @@
 // Test backend for the integration suite: answers $_SERVER as a JSON
 // object, plus the length and SHA-256 of the request body, so that a test
 // can compare what PHP-FPM believes with what the client sent.
+// ?sleep=S holds the child S seconds first (a slow page).
+if (isset($_GET['sleep']))
+	usleep((int)(floatval($_GET['sleep']) * 1000000));
 $body = fopen('php://input', 'rb');
 $ctx = hash_init('sha256');
 $len = 0;

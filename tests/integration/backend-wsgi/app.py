@@ -2,9 +2,11 @@
 
 Answers, as JSON, what Werkzeug's Request believes about the request
 (the values Flask would use, with no ProxyFix in front) and the raw
-WSGI environ keys the correction touches.
+WSGI environ keys the correction touches.  ?sleep=S holds the process
+S seconds first (a slow page).
 """
 import json
+import time
 
 from werkzeug.wrappers import Request, Response
 
@@ -17,6 +19,8 @@ ENVIRON_KEYS = (
 
 def application(environ, start_response):
     request = Request(environ)
+    if "sleep" in request.args:
+        time.sleep(float(request.args["sleep"]))
     raw = {}
     for key in ENVIRON_KEYS:
         if key in environ:
