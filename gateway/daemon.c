@@ -25,6 +25,7 @@
 
 #include <fcgiapp.h>
 
+#include "clock.h"
 #include "confload.h"
 #include "daemon.h"
 #include "front.h"
@@ -343,17 +344,6 @@ reload(const char *cfgpath)
 	log_config(&c->cfg, cfgpath);
 }
 
-/* Returns the monotonic time in ms. */
-static long long
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Stops accepting and waits for the requests in flight, at most the
  * backend timeout plus a margin.  Returns 1 when every worker ended.
@@ -375,7 +365,7 @@ drain(struct worker *w, int nw, int owned, const struct config *cfg)
 			log_msg(LOG_LVL_WARNING, NULL, "cannot remove %s: %s",
 			    listen_path, strerror(errno));
 	}
-	deadline = mono_ms() + (long long)(cfg->backend_timeout * 1000.0) +
+	deadline = clock_ms() + (long long)(cfg->backend_timeout * 1000.0) +
 	    2000;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -392,7 +382,7 @@ drain(struct worker *w, int nw, int owned, const struct config *cfg)
 			    "exiting without waiting");
 			return 0;
 		}
-		if (mono_ms() > deadline) {
+		if (clock_ms() > deadline) {
 			log_msg(LOG_LVL_WARNING, NULL, "stop: %d worker(s) "
 			    "still busy after the drain time; exiting",
 			    atomic_load(&running));

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "dial.h"
+#include "clock.h"
 #include "pool.h"
 #include "stats.h"
 
@@ -67,17 +68,6 @@ static struct {
 	unsigned		 nwait;
 	struct pool_conn	*uhead, *utail;	/* unanswered, oldest first */
 } P = { .mtx = PTHREAD_MUTEX_INITIALIZER, .idle_ms = 1000 };
-
-/* Returns the monotonic time in ms. */
-static long long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Converts a monotonic time in ms to a timespec for a timed wait. */
 static struct timespec
@@ -183,7 +173,7 @@ static void
 mark_unanswered(struct pool_conn *c)
 {
 	c->unanswered = 1;
-	c->opened_ms = now_ms();
+	c->opened_ms = clock_ms();
 	c->next = NULL;
 	c->prev = P.utail;
 	if (P.utail != NULL)
@@ -239,7 +229,7 @@ sweeper_main(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&P.mtx);
 	while (!P.stop) {
-		next = sweep(now_ms());
+		next = sweep(clock_ms());
 		publish();
 		if (next == -1)
 			pthread_cond_wait(&P.sweep_cv, &P.mtx);
@@ -366,7 +356,7 @@ dial(const struct config *cfg, struct pool_conn *c)
 	    (errno == EMFILE || errno == ENFILE)) {
 		pthread_mutex_lock(&P.mtx);
 		close_idle();
-		P.pressure_until = now_ms() + PRESSURE_MS;
+		P.pressure_until = clock_ms() + PRESSURE_MS;
 		publish();
 		pthread_mutex_unlock(&P.mtx);
 		fd = dial_backend(cfg);
@@ -474,7 +464,7 @@ pool_get(const struct config *cfg, unsigned gen, struct pool_conn *c)
 	c->fd = -1;
 	c->gen = gen;
 	pthread_mutex_lock(&P.mtx);
-	t0 = now_ms();
+	t0 = clock_ms();
 	while (P.qhead == NULL) {
 		if (cfg->keep_conn && take_idle(c, t0)) {
 			c->slot = 1;
@@ -501,7 +491,7 @@ pool_get(const struct config *cfg, unsigned gen, struct pool_conn *c)
 	w.gen = gen;
 	w.keep = cfg->keep_conn;
 	g = wait_in_line(&w, t0 + dial_ms(cfg->backend_timeout));
-	c->waited_ms = now_ms() - t0;
+	c->waited_ms = clock_ms() - t0;
 	atomic_fetch_add_explicit(&stats.backend_wait_us,
 	    (unsigned long long)c->waited_ms * 1000, memory_order_relaxed);
 	pthread_mutex_unlock(&P.mtx);
@@ -581,7 +571,7 @@ pool_release(struct pool_conn *c, int keep)
 	}
 	pthread_mutex_lock(&P.mtx);
 	unmark(c);
-	if (fd != -1 && keep && keep_back(c, now_ms()))
+	if (fd != -1 && keep && keep_back(c, clock_ms()))
 		fd = -1;
 	else {
 		P.open--;

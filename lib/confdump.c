@@ -336,9 +336,13 @@ comment_cidrs(struct dump *d, const struct cidrset *set, size_t from,
 	}
 }
 
-/* Writes a list of strings separated by spaces (paths, never quoted). */
+/*
+ * Writes a list of strings separated by spaces, the whole value quoted
+ * when quote is 1 (exempt patterns) and never when 0 (paths).
+ */
 static void
-key_words(struct dump *d, const char *key, char *const *v, size_t n)
+key_list(struct dump *d, const char *key, char *const *v, size_t n,
+    int quote)
 {
 	size_t	i;
 
@@ -350,7 +354,7 @@ key_words(struct dump *d, const char *key, char *const *v, size_t n)
 		sb_str(d, &d->val, v[i]);
 	}
 	if (!d->failed)
-		key_value(d, key, d->val.p, 0);
+		key_value(d, key, d->val.p, quote);
 }
 
 /*
@@ -388,23 +392,6 @@ key_headers(struct dump *d, const char *key, char *const *v, size_t n)
 	}
 	if (!d->failed)
 		key_value(d, key, d->val.p, 0);
-}
-
-/* Writes the exempt patterns, separated by spaces, quoted. */
-static void
-key_patterns(struct dump *d, const char *key, char *const *v, size_t n)
-{
-	size_t	i;
-
-	d->val.len = 0;
-	sb_add(d, &d->val, "", 0);
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			sb_str(d, &d->val, " ");
-		sb_str(d, &d->val, v[i]);
-	}
-	if (!d->failed)
-		key_value(d, key, d->val.p, 1);
 }
 
 /* Writes [gateway], commented out when the file had none. */
@@ -465,7 +452,8 @@ dump_proxies(struct dump *d, const struct config *cfg)
 	}
 	if (!d->failed)
 		key_value(d, "proxies", d->val.p, 0);
-	key_words(d, "proxies_file", cfg->proxies_files, cfg->nproxies_files);
+	key_list(d, "proxies_file", cfg->proxies_files, cfg->nproxies_files,
+	    0);
 }
 
 /* Writes [trust]. */
@@ -494,7 +482,7 @@ dump_rules(struct dump *d, const struct config *cfg)
 	key_bool(d, "loose_unsafe", cfg->loose);
 	key_bool(d, "clean", cfg->clean);
 	key_bool(d, "rewrite_remote_addr", cfg->rewrite_remote_addr);
-	key_patterns(d, "exempt", cfg->exempt_src, cfg->nexempt);
+	key_list(d, "exempt", cfg->exempt_src, cfg->nexempt, 1);
 	key_bool(d, "exempt_stealth", cfg->exempt_stealth);
 	key_bool(d, "keep_original", cfg->keep_original);
 	key_bool(d, "strip_proxy_header", cfg->strip_proxy_header);

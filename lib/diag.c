@@ -109,16 +109,25 @@ dsay(struct dsink *s, int is_error, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Adds "PATH:LINE: message" as an error or a warning. */
+static void
+dvsayline(struct dsink *s, int is_error, unsigned line, const char *fmt,
+    va_list ap)
+{
+	char	 where[DIAG_PATH_CAP + 16];
+
+	snprintf(where, sizeof(where), "%s:%u", s->epath, line);
+	dvsay(s, is_error, where, fmt, ap);
+}
+
 /* Adds the error "PATH:LINE: message". */
 void
 dsayline(struct dsink *s, unsigned line, const char *fmt, ...)
 {
-	char	 where[DIAG_PATH_CAP + 16];
 	va_list	 ap;
 
-	snprintf(where, sizeof(where), "%s:%u", s->epath, line);
 	va_start(ap, fmt);
-	dvsay(s, 1, where, fmt, ap);
+	dvsayline(s, 1, line, fmt, ap);
 	va_end(ap);
 }
 
@@ -126,12 +135,10 @@ dsayline(struct dsink *s, unsigned line, const char *fmt, ...)
 void
 dwarnline(struct dsink *s, unsigned line, const char *fmt, ...)
 {
-	char	 where[DIAG_PATH_CAP + 16];
 	va_list	 ap;
 
-	snprintf(where, sizeof(where), "%s:%u", s->epath, line);
 	va_start(ap, fmt);
-	dvsay(s, 0, where, fmt, ap);
+	dvsayline(s, 0, line, fmt, ap);
 	va_end(ap);
 }
 
