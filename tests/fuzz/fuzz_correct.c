@@ -319,7 +319,7 @@ check_client(const struct config *c, const struct sorted *in,
 	CHECK((l = arena_alloc(&ref, sizeof(*l))) != NULL);
 	xlist_parse(value_of(in, "HTTP_X_FORWARDED_FOR"), l);
 	e = XSTR_NULL;
-	if (l->n > 0 && c->proxies.n == 0)
+	if (l->n > 0 && c->proxies.n == 0 && !c->proxies.has_unix)
 		e = l->n >= (size_t)c->x_for ? l->r[c->x_for - 1] : l->leftmost;
 	else if (l->n > 0) {
 		for (i = 0; i < l->nkept; i++) {
