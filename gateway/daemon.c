@@ -410,16 +410,9 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 
 	debug_mode = debug;
 	memset(&pf, 0, sizeof(pf));
-	if (log_open(cfg, debug, err, sizeof(err)) == -1) {
-		fatal_msg(err);
-		return 1;
-	}
-	if (cfg->backend.kind == SOCK_NONE) {
-		fatal_msg("[gateway] backend is required");
-		return 1;
-	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		fatal_msg("out of memory");
+		config_free(cfg);
 		return 1;
 	}
 	/* the daemon owns the configuration from here on */
@@ -428,6 +421,14 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 	atomic_store(&c->refs, 1);
 	cfgref_swap(c);
 	cfg = &c->cfg;
+	if (log_open(cfg, debug, err, sizeof(err)) == -1) {
+		fatal_msg(err);
+		goto done;
+	}
+	if (cfg->backend.kind == SOCK_NONE) {
+		fatal_msg("[gateway] backend is required");
+		goto done;
+	}
 
 	/* names first, so that a typo fails before anything is created */
 	if (privs_resolve(cfg, &id, err, sizeof(err)) == -1 ||
