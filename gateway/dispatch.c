@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -93,6 +94,8 @@ static int		 nthreads;
 static int		 ep = -1, stop_fd = -1, lfd = -1, lfd_tcp;
 static char		*web_addrs;	/* FCGI_WEB_SERVER_ADDRS */
 static atomic_int	 busy, running, stopping, quit;
+static pthread_mutex_t	 spare_mtx = PTHREAD_MUTEX_INITIALIZER;
+static int		 spare_fd = -1;	/* given up to answer 503 at EMFILE */
 
 /* Returns the current configuration's front timeout in ms. */
 static long long
@@ -234,16 +237,28 @@ readyq_pop(void)
 	return i;
 }
 
-/* Sends n bytes without waiting; returns 0 when all went out. */
+/*
+ * Sends n bytes, waiting at most front_timeout for the web server to
+ * take them; returns 0 when all went out.
+ */
 static int
 send_now(int fd, const unsigned char *p, size_t n)
 {
-	ssize_t	k;
+	struct pollfd	pfd;
+	ssize_t		k;
 
 	while (n > 0) {
 		k = send(fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (k == -1 && errno == EINTR)
 			continue;
+		if (k == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			pfd.revents = 0;
+			if (poll(&pfd, 1, (int)front_timeout_ms()) == 1)
+				continue;
+			return -1;
+		}
 		if (k <= 0)
 			return -1;
 		p += k;
@@ -476,6 +491,34 @@ conn_ready(struct worker *w, struct conn *c)
 	readyq_push((int)(c - conns));
 }
 
+/*
+ * With every descriptor in use, gives up the spare one for a moment to
+ * accept the next connection and answer it 503, so that overload gets
+ * an answer instead of a wait in the listen backlog.
+ */
+static void
+refuse_spare(void)
+{
+	int	fd;
+
+	pthread_mutex_lock(&spare_mtx);
+	if (spare_fd >= 0) {
+		close(spare_fd);
+		spare_fd = -1;
+	}
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0) {
+		STATS_INC(stats.conns_refused);
+		STATS_INC(stats.backend_503);
+		log_msg(LOG_LVL_ERROR, "connections_exhausted",
+		    "connections_exhausted reason=no_descriptor: answered 503");
+		answer_raw(fd, 1, 503, "Service Unavailable");
+		close(fd);
+	}
+	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pthread_mutex_unlock(&spare_mtx);
+}
+
 /* Returns 1 when ip is one of the comma-separated addresses of list. */
 static int
 addr_listed(const char *list, const char *ip)
@@ -511,8 +554,10 @@ on_listen(struct worker *w)
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLONESHOT;
 	ev.data.u64 = TAG_LISTEN;
-	if (fd == -1 && (err == EMFILE || err == ENFILE || err == ENOBUFS ||
-	    err == ENOMEM)) {
+	if (fd == -1 && (err == EMFILE || err == ENFILE)) {
+		/* out of descriptors: the spare one lets us answer 503 */
+		refuse_spare();
+	} else if (fd == -1 && (err == ENOBUFS || err == ENOMEM)) {
 		struct timespec	ts = { 0, 100000000 };
 
 		STATS_INC(stats.conns_refused);
@@ -649,6 +694,9 @@ dispatch_free(void)
 		close(ep);
 	if (stop_fd >= 0)
 		close(stop_fd);
+	if (spare_fd >= 0)
+		close(spare_fd);
+	spare_fd = -1;
 	free(conns);
 	free(free_stack);
 	free(readyq);
@@ -698,7 +746,8 @@ dispatch_start(int listen_fd, int tcp, const struct config *cfg, char *err,
 			goto nomem;
 		}
 	}
-	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	if ((spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1 ||
+	    (ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    (stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
 		snprintf(err, cap, "epoll: %s", strerror(errno));
 		goto fail;
