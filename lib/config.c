@@ -244,7 +244,7 @@ load_gateway(struct load *l)
 	    &cfg->backend_idle_timeout);
 	get_seconds(l, "gateway", "backend_wait_warn", &cfg->backend_wait_warn);
 	get_seconds(l, "gateway", "front_timeout", &cfg->front_timeout);
-	get_int(l, "gateway", "max_conns", 1, 1000000, &cfg->max_conns);
+	get_int(l, "gateway", "max_conns", 1, 65536, &cfg->max_conns);
 	if (cfg->backend_max_conns > cfg->workers)
 		dsaykey(&l->ds, 0, "gateway", "backend_max_conns", "%d is above "
 		    "workers (%d), which already bounds the connections in use",
