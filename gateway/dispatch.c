@@ -69,6 +69,7 @@ struct conn {
 	atomic_llong		 deadline;	/* ms; 0: idle, no head begun */
 	int			 fd;
 	int			 in_set;	/* registered with epoll */
+	atomic_int		 kick;		/* an event came while busy */
 	FCGX_Request		 req;
 };
 
@@ -144,25 +145,27 @@ conn_free(struct conn *c)
 }
 
 /*
- * Hands an owned connection to epoll, to come back when readable, with
- * deadline (0: none).  The caller no longer owns it afterwards.
+ * Hands an owned connection back to the epoll set, to come back when
+ * new bytes arrive, with deadline (0: none).  The caller no longer owns
+ * it afterwards.  Connections are registered once, edge-triggered: an
+ * event that found the connection busy leaves a kick, and parking with
+ * a kick asks epoll to look at the connection again.
  */
 static void
-conn_park(struct conn *c, long long deadline)
+conn_park(struct conn *c, long long deadline, int again)
 {
 	struct epoll_event	ev;
-	uint64_t		w = atomic_load(&c->st), e = ST_EPOCH(w) + 1;
+	uint64_t		e = ST_EPOCH(atomic_load(&c->st)) + 1;
 	uint64_t		expect = ST(e, SLOT_PARKING);
 	int			op = c->in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 
 	atomic_store(&c->deadline, deadline);
-	c->in_set = 1;
 	atomic_fetch_add(&stats.conns_parked, 1);
-	atomic_store(&c->st, expect);
 	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
 	ev.data.u64 = (uint64_t)(c - conns);
-	if (epoll_ctl(ep, op, c->fd, &ev) == -1) {
+	atomic_store(&c->st, expect);
+	if (!c->in_set && epoll_ctl(ep, op, c->fd, &ev) == -1) {
 		log_msg(LOG_LVL_ERROR, "epoll_error", "epoll_error error=%s",
 		    strerror(errno));
 		atomic_store(&c->st, ST(e, SLOT_BUSY));
@@ -170,8 +173,12 @@ conn_park(struct conn *c, long long deadline)
 		conn_free(c);
 		return;
 	}
+	c->in_set = 1;
 	/* from here on an event may have given it to another thread */
 	atomic_compare_exchange_strong(&c->st, &expect, ST(e, SLOT_PARKED));
+	/* bytes that came while it was busy: a MOD reports them again */
+	if (atomic_exchange(&c->kick, 0) != 0 || again)
+		(void)epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
 /* Takes a parked connection for the caller; returns 1 when it did. */
@@ -384,7 +391,7 @@ serve(struct worker *w, struct conn *c)
 		conn_free(c);
 		return;
 	}
-	conn_park(c, 0);
+	conn_park(c, 0, 0);
 }
 
 /* Logs a refusal before libfcgi saw the request, and closes c. */
@@ -417,7 +424,7 @@ conn_ready(struct worker *w, struct conn *c)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			conn_park(c, atomic_load(&c->deadline));
+			conn_park(c, atomic_load(&c->deadline), 0);
 			return;
 		}
 		if (n <= 0) {
@@ -432,7 +439,7 @@ conn_ready(struct worker *w, struct conn *c)
 			dl = atomic_load(&c->deadline);
 			if (dl == 0)
 				dl = clock_ms() + front_timeout_ms();
-			conn_park(c, dl);
+			conn_park(c, dl, 0);
 			return;
 		case FHEAD_MGMT:
 		case FHEAD_STRAY:
@@ -448,7 +455,8 @@ conn_ready(struct worker *w, struct conn *c)
 				return;
 			}
 			if ((turn += hi.len) >= MGMT_TURN) {
-				conn_park(c, atomic_load(&c->deadline));
+				/* more is waiting: its turn comes again */
+				conn_park(c, atomic_load(&c->deadline), 1);
 				return;
 			}
 			continue;
@@ -645,6 +653,7 @@ worker_main(void *arg)
 {
 	struct worker		*w = arg;
 	struct epoll_event	 ev;
+	struct conn		*c;
 	int			 i, n;
 
 	worker_sched();
@@ -668,9 +677,15 @@ worker_main(void *arg)
 			on_listen(w);
 			continue;
 		}
-		if (ev.data.u64 < (uint64_t)nconns &&
-		    conn_take(&conns[ev.data.u64], 1))
-			conn_ready(w, &conns[ev.data.u64]);
+		if (ev.data.u64 >= (uint64_t)nconns)
+			continue;
+		c = &conns[ev.data.u64];
+		/* busy elsewhere: its owner re-arms it when it parks it */
+		atomic_store(&c->kick, 1);
+		if (conn_take(c, 1)) {
+			atomic_store(&c->kick, 0);
+			conn_ready(w, c);
+		}
 	}
 	atomic_fetch_sub(&running, 1);
 	return NULL;
@@ -823,7 +838,7 @@ dispatch_tick(void)
 			continue;
 		/* taken: the deadline may have changed since it was read */
 		if ((dl = atomic_load(&conns[i].deadline)) == 0 || dl > now) {
-			conn_park(&conns[i], dl);
+			conn_park(&conns[i], dl, 0);
 			continue;
 		}
 		STATS_INC(stats.front_timeouts);
@@ -841,7 +856,10 @@ dispatch_running(void)
 	return atomic_load(&running);
 }
 
-/* Closes idle parked connections with nothing sent (stopping). */
+/*
+ * Closes the parked connections with nothing sent (stopping); those
+ * with bytes waiting go back to the workers.
+ */
 static void
 close_idle(void)
 {
@@ -850,11 +868,10 @@ close_idle(void)
 
 	for (i = 0; i < nconns; i++) {
 		if (ST_STATE(atomic_load(&conns[i].st)) != SLOT_PARKED ||
-		    atomic_load(&conns[i].deadline) != 0 ||
 		    !conn_take(&conns[i], 0))
 			continue;
 		if (recv(conns[i].fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
-			conn_park(&conns[i], 0);	/* a request came */
+			conn_park(&conns[i], 0, 1);	/* a request came */
 		else
 			conn_free(&conns[i]);
 	}

@@ -60,9 +60,10 @@ def begin(keep=True, rid=1):
 
 
 def params(uri="/probe"):
+    path, _, query = uri.partition("?")
     return [("REQUEST_METHOD", "GET"), ("REQUEST_URI", uri),
-            ("SCRIPT_NAME", uri), ("DOCUMENT_URI", uri),
-            ("QUERY_STRING", ""), ("REMOTE_ADDR", PEER),
+            ("SCRIPT_NAME", path), ("DOCUMENT_URI", path),
+            ("QUERY_STRING", query), ("REMOTE_ADDR", PEER),
             ("REMOTE_PORT", "40000"), ("SERVER_NAME", "localhost"),
             ("SERVER_PORT", "80"), ("SERVER_PROTOCOL", "HTTP/1.1"),
             ("HTTP_HOST", "localhost")]
@@ -248,6 +249,7 @@ def mgmt_flood(s):
     c.close()
     check(gw.alive(), "the daemon died", gw.log_text()[-1500:])
     after = kb(pid, "VmRSS")
+    eq(got[0], 16 * n, "answer bytes")
     check(got[1][:2] == bytes([1, UNKNOWN_TYPE]),
           "no FCGI_UNKNOWN_TYPE answer", got[1])
     check(H.VALGRIND or after - before < 8 * 1024, "RSS grew from %d to %d kB" % (
@@ -330,11 +332,15 @@ def idle_400(s):
 def overload_503(s):
     """max_conns reached: a new connection is answered 503 and counted."""
     gw = s.gateway({"workers": 2, "max_conns": 3, "front_timeout": 30})
+    # the start-up probe's connection is gone first
+    check(wait_for(lambda: H.unix_connections(gw.sock) == 0, 10),
+          "connections left open after start-up")
     conns = [connect(gw) for _ in range(3)]
     time.sleep(0.3)
     data, _ = H.fcgi_exchange(gw.sock, request_bytes(), PROBE_TIMEOUT,
                               tolerant=True)
-    eq(status_of(H.parse_answer(data)), 503, "answer over max_conns")
+    eq(status_of(H.parse_answer(data)), 503, "answer over max_conns",
+       gw.log_text()[-1500:])
     check(wait_for(lambda: "connections_exhausted" in gw.log_text(), 5),
           "no log line", gw.log_text()[-1500:])
     for c in conns:
@@ -376,9 +382,71 @@ def nginx_keepalive_more_conns(s):
         t.start()
     for t in ts:
         t.join(120)
-    eq(errors, [], "failed requests")
-    eq(slow, [], "requests slower than 3 s")
+    check(not errors, "%d failed requests" % len(errors), errors[:5])
+    check(not slow, "%d requests slower than 3 s" % len(slow), slow[:5])
     return "360 requests through nginx keep-alive, none slow"
+
+
+def answer_on(c, timeout=PROBE_TIMEOUT):
+    """Reads one answer (up to END_REQUEST) from the connection c."""
+    c.settimeout(timeout)
+    data = b""
+    try:
+        while True:
+            ans = H.parse_answer(data)
+            if ans.end is not None:
+                return ans
+            d = c.recv(65536)
+            if not d:
+                return H.parse_answer(data)
+            data += d
+    except OSError:
+        return H.parse_answer(data)
+
+
+@scenario
+def drain_kept(s):
+    """SIGTERM with one worker busy on a slow request, another request
+    already sent on a second kept connection and a third connection
+    idle: both requests are answered, the idle connection is closed, the
+    daemon exits."""
+    gw = s.gateway({"workers": 1, "front_timeout": 30})
+    a, b, idle = connect(gw), connect(gw), connect(gw)
+    a.sendall(request_bytes("/slow?sleep=1", keep=True))
+    time.sleep(0.3)
+    b.sendall(request_bytes("/queued", keep=True))
+    time.sleep(0.2)
+    gw.popen.send_signal(15)
+    ra, rb = answer_on(a), answer_on(b)
+    eq((status_of(ra), status_of(rb)), (200, 200),
+       "answers to the request in flight and to the one already sent",
+       gw.log_text()[-1500:])
+    check(read_until_close(idle, 10)[0], "the idle connection stays open")
+    check(wait_for(lambda: gw.popen.poll() is not None, 15),
+          "the daemon did not exit")
+    eq(gw.popen.returncode, 0, "exit status")
+    return "both answered 200, idle connection closed, exit 0"
+
+
+@scenario
+def status_while_busy(s):
+    """The status page answers while the only worker is busy, and shows
+    it busy."""
+    gw = s.gateway({"workers": 1, "status_uri": "/xff-status",
+                    "front_timeout": 30})
+    a = connect(gw)
+    a.sendall(request_bytes("/slow?sleep=2", keep=False))
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    data, timed_out = H.fcgi_exchange(gw.sock, request_bytes("/xff-status"),
+                                      PROBE_TIMEOUT, tolerant=True)
+    t = time.monotonic() - t0
+    ans = H.parse_answer(data)
+    check(not timed_out and t < 1.5, "status page took %.2f s" % t)
+    check(b"xff_gateway_workers_busy 1" in ans.stdout,
+          "workers_busy is not 1", ans.stdout[:2000])
+    eq(status_of(answer_on(a)), 200, "the slow request")
+    return "status page in %.3f s with the worker busy" % t
 
 
 def main(argv):
