@@ -144,41 +144,51 @@ conn_free(struct conn *c)
 	atomic_fetch_sub(&stats.conns_open, 1);
 }
 
+static int	conn_take(struct conn *, int);
+
 /*
  * Hands an owned connection back to the epoll set, to come back when
- * new bytes arrive, with deadline (0: none).  The caller no longer owns
- * it afterwards.  Connections are registered once, edge-triggered: an
- * event that found the connection busy leaves a kick, and parking with
- * a kick asks epoll to look at the connection again.
+ * new bytes arrive, with deadline (0: none).  Connections are
+ * registered once, edge-triggered; requeue asks epoll to report bytes
+ * already waiting.  An event that found the connection busy left a
+ * kick: then the caller takes it back.  Returns 1 when the caller owns
+ * the connection again and must look at it, 0 when it was handed over
+ * (or freed) and must not be touched.
  */
-static void
-conn_park(struct conn *c, long long deadline, int again)
+static int
+conn_park(struct conn *c, long long deadline, int requeue)
 {
 	struct epoll_event	ev;
 	uint64_t		e = ST_EPOCH(atomic_load(&c->st)) + 1;
 	uint64_t		expect = ST(e, SLOT_PARKING);
-	int			op = c->in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	int			add = !c->in_set;
 
-	atomic_store(&c->deadline, deadline);
-	atomic_fetch_add(&stats.conns_parked, 1);
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
 	ev.data.u64 = (uint64_t)(c - conns);
+	atomic_store(&c->deadline, deadline);
+	atomic_fetch_add(&stats.conns_parked, 1);
+	c->in_set = 1;
 	atomic_store(&c->st, expect);
-	if (!c->in_set && epoll_ctl(ep, op, c->fd, &ev) == -1) {
+	if ((add || requeue) && epoll_ctl(ep, add ? EPOLL_CTL_ADD :
+	    EPOLL_CTL_MOD, c->fd, &ev) == -1) {
 		log_msg(LOG_LVL_ERROR, "epoll_error", "epoll_error error=%s",
 		    strerror(errno));
-		atomic_store(&c->st, ST(e, SLOT_BUSY));
-		atomic_fetch_sub(&stats.conns_parked, 1);
-		conn_free(c);
-		return;
+		if (atomic_compare_exchange_strong(&c->st, &expect,
+		    ST(e, SLOT_BUSY))) {
+			atomic_fetch_sub(&stats.conns_parked, 1);
+			conn_free(c);
+		}
+		return 0;
 	}
-	c->in_set = 1;
 	/* from here on an event may have given it to another thread */
-	atomic_compare_exchange_strong(&c->st, &expect, ST(e, SLOT_PARKED));
-	/* bytes that came while it was busy: a MOD reports them again */
-	if (atomic_exchange(&c->kick, 0) != 0 || again)
-		(void)epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+	if (!atomic_compare_exchange_strong(&c->st, &expect,
+	    ST(e, SLOT_PARKED)))
+		return 0;
+	if (requeue || atomic_load(&c->kick) == 0 || !conn_take(c, 0))
+		return 0;
+	atomic_store(&c->kick, 0);
+	return 1;
 }
 
 /* Takes a parked connection for the caller; returns 1 when it did. */
@@ -361,8 +371,11 @@ head_is_status(const struct config *cfg, const unsigned char *p,
 	return len == slen && memcmp(u, cfg->status_uri, len) == 0;
 }
 
-/* Serves the request whose head is present on c, then parks or frees c. */
-static void
+/*
+ * Serves the request whose head is present on c, then parks or frees c.
+ * Returns 1 when the caller owns c again (conn_park()).
+ */
+static int
 serve(struct worker *w, struct conn *c)
 {
 	unsigned char	b;
@@ -371,7 +384,7 @@ serve(struct worker *w, struct conn *c)
 	atomic_store(&c->deadline, 0);
 	if (fcgx_next(&c->req) != FCGX_NEXT_REQUEST) {
 		conn_free(c);
-		return;
+		return 0;
 	}
 	if (w->cref != NULL && w->cref->gen != gen) {
 		cfgref_put(w->cref);
@@ -383,15 +396,15 @@ serve(struct worker *w, struct conn *c)
 	FCGX_Finish_r(&c->req);
 	if (fcgx_fd(&c->req) < 0) {
 		conn_free(c);
-		return;
+		return 0;
 	}
 	/* stopping: a kept connection stays only for a request already sent */
 	if (atomic_load(&stopping) &&
 	    recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != 1) {
 		conn_free(c);
-		return;
+		return 0;
 	}
-	conn_park(c, 0, 0);
+	return conn_park(c, 0, 0);
 }
 
 /* Logs a refusal before libfcgi saw the request, and closes c. */
@@ -417,14 +430,15 @@ conn_ready(struct worker *w, struct conn *c)
 	size_t			 turn = 0;
 	ssize_t			 n;
 	long long		 dl;
-	int			 status;
+	int			 status, again;
 
 	for (;;) {
 		n = recv(c->fd, w->peek, PEEK_MAX, MSG_PEEK | MSG_DONTWAIT);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			conn_park(c, atomic_load(&c->deadline), 0);
+			if (conn_park(c, atomic_load(&c->deadline), 0))
+				continue;
 			return;
 		}
 		if (n <= 0) {
@@ -439,7 +453,8 @@ conn_ready(struct worker *w, struct conn *c)
 			dl = atomic_load(&c->deadline);
 			if (dl == 0)
 				dl = clock_ms() + front_timeout_ms();
-			conn_park(c, dl, 0);
+			if (conn_park(c, dl, 0))
+				continue;
 			return;
 		case FHEAD_MGMT:
 		case FHEAD_STRAY:
@@ -456,7 +471,8 @@ conn_ready(struct worker *w, struct conn *c)
 			}
 			if ((turn += hi.len) >= MGMT_TURN) {
 				/* more is waiting: its turn comes again */
-				conn_park(c, atomic_load(&c->deadline), 1);
+				(void)conn_park(c, atomic_load(&c->deadline),
+				    1);
 				return;
 			}
 			continue;
@@ -477,20 +493,20 @@ conn_ready(struct worker *w, struct conn *c)
 		case FHEAD_READY:
 			break;
 		}
-		break;
-	}
-	cr = cfgref_get();
-	status = head_is_status(&cr->cfg, w->peek, &hi);
-	cfgref_put(cr);
-	if (busy_take()) {
-		serve(w, c);
-		busy_give();
-		return;
-	}
-	if (status) {
-		/* the status page needs no worker: it answers from memory */
-		serve(w, c);
-		return;
+		cr = cfgref_get();
+		status = head_is_status(&cr->cfg, w->peek, &hi);
+		cfgref_put(cr);
+		if (busy_take()) {
+			again = serve(w, c);
+			busy_give();
+		} else if (status) {
+			/* the status page needs no worker: it is in memory */
+			again = serve(w, c);
+		} else
+			break;
+		if (!again)
+			return;
+		turn = 0;
 	}
 	STATS_INC(stats.workers_exhausted);
 	log_msg(LOG_LVL_WARNING, "workers_exhausted", "workers_exhausted "
@@ -654,14 +670,16 @@ worker_main(void *arg)
 	struct worker		*w = arg;
 	struct epoll_event	 ev;
 	struct conn		*c;
-	int			 i, n;
+	int			 i, n, again;
 
 	worker_sched();
 	for (;;) {
 		if (rq_len > 0 && busy_take()) {
 			if ((i = readyq_pop()) >= 0) {
-				serve(w, &conns[i]);
+				again = serve(w, &conns[i]);
 				busy_give();
+				if (again)
+					conn_ready(w, &conns[i]);
 				continue;
 			}
 			busy_give();
@@ -838,7 +856,7 @@ dispatch_tick(void)
 			continue;
 		/* taken: the deadline may have changed since it was read */
 		if ((dl = atomic_load(&conns[i].deadline)) == 0 || dl > now) {
-			conn_park(&conns[i], dl, 0);
+			(void)conn_park(&conns[i], dl, 1);
 			continue;
 		}
 		STATS_INC(stats.front_timeouts);
@@ -871,7 +889,7 @@ close_idle(void)
 		    !conn_take(&conns[i], 0))
 			continue;
 		if (recv(conns[i].fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
-			conn_park(&conns[i], 0, 1);	/* a request came */
+			(void)conn_park(&conns[i], 0, 1);	/* a request came */
 		else
 			conn_free(&conns[i]);
 	}
