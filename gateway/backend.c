@@ -8,7 +8,6 @@
 #include "autoconf.h"
 
 #include <sys/types.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -24,6 +23,8 @@
 #include "backend.h"
 #include "dial.h"
 #include "escape.h"
+#include "fcgx.h"
+#include "frontio.h"
 #include "ipaddr.h"
 #include "log.h"
 #include "pool.h"
@@ -49,8 +50,8 @@ struct relay {
 	int			 complete;	/* the empty STDIN went out */
 	int			 relayed;	/* STDOUT was given to the front */
 	int			 flushed;	/* and pushed to the web server */
-	int			 rcvtimeo;	/* SO_RCVTIMEO set on the front socket */
-	long			 front_queued;	/* front bytes known to be queued */
+	int			 rcvtimeo;	/* short SO_RCVTIMEO on the front socket */
+	int			 front_timeout;	/* front_timeout in ms */
 	int			 cut;		/* the body was not read to its end */
 	int			 gotany;	/* a byte came from the backend */
 	int			 front_err;	/* the front failed */
@@ -147,115 +148,28 @@ rl_poll(struct relay *r, short events)
 	return pfd.revents;
 }
 
-/*
- * STDOUT pieces of one backend read, gathered so that a large piece
- * reaches the web server in one write of whole records instead of
- * going through libfcgi's 8 KiB output buffer.
- */
-#define OUT_PIECES	64
-
-struct outvec {
-	struct iovec	 iov[2 * OUT_PIECES];
-	unsigned char	 hdr[OUT_PIECES][FREC_HDRLEN];
-	int		 n;		/* pieces */
-	size_t		 len;		/* their content bytes */
-};
-
-/* Marks the front output stream failed, as libfcgi does on a write error. */
-static void
-out_error(FCGX_Stream *out, int err)
+/* Gives the gathered pieces to the front, noting what became of them. */
+static enum out_emit
+rl_emit(struct relay *r, struct outvec *ov)
 {
-	if (out->FCGI_errno == 0)
-		out->FCGI_errno = err != 0 ? err : EIO;
-	out->isClosed = 1;
-}
+	enum out_emit	rc = out_emit(r->req, ov);
 
-/* Writes every byte of iov[0..n) to fd (0 < n <= 1024); returns 0 or -1 (errno set). */
-static int
-writev_all(int fd, struct iovec *iov, int n)
-{
-	ssize_t	k;
-
-	while (n > 0) {
-		k = writev(fd, iov, n);
-		if (k == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		while (n > 0 && (size_t)k >= iov->iov_len) {
-			k -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + k;
-			iov->iov_len -= (size_t)k;
-		}
-	}
-	return 0;
-}
-
-/*
- * Gives the gathered pieces to the front: through libfcgi's buffer
- * when they fit in its free room, else, once that buffer is flushed,
- * as STDOUT records of the front request written directly.  libfcgi's
- * stream stays consistent: its buffer is empty, and FCGX_Finish_r still
- * writes the empty STDOUT record and END_REQUEST.  Returns 1 when bytes
- * went to the web server, 0 when they were only buffered, -1 when the
- * front failed.
- */
-static int
-out_emit(struct relay *r, struct outvec *ov)
-{
-	FCGX_Stream	*out = r->req->out;
-	int		 i, rc = 0;
-
-	if (ov->n == 0)
-		return 0;
-	if (out->isClosed || out->wrNext > out->stop ||
-	    ov->len <= (size_t)(out->stop - out->wrNext)) {
-		for (i = 0; i < ov->n; i++) {
-			int	len = (int)ov->iov[2 * i + 1].iov_len;
-
-			if (FCGX_PutStr(ov->iov[2 * i + 1].iov_base, len,
-			    out) != len) {
-				rc = -1;
-				break;
-			}
-		}
-	} else if (FCGX_FFlush(out) == -1)
-		rc = -1;
-	else {
-		for (i = 0; i < ov->n; i++) {
-			frec_header(ov->hdr[i], FREC_STDOUT,
-			    (unsigned)r->req->requestId,
-			    ov->iov[2 * i + 1].iov_len, 0);
-			ov->iov[2 * i].iov_base = ov->hdr[i];
-			ov->iov[2 * i].iov_len = FREC_HDRLEN;
-		}
-		if (writev_all(r->req->ipcFd, ov->iov, 2 * ov->n) == -1) {
-			out_error(out, errno);
-			rc = -1;
-		} else
-			rc = 1;
-	}
-	ov->n = 0;
-	ov->len = 0;
-	if (rc == -1)
+	if (rc == OUT_FAILED)
 		r->front_err = 1;
+	else if (rc == OUT_WRITTEN)
+		r->flushed = 1;
 	return rc;
 }
 
-/* Adds a STDOUT piece (dlen <= 65535), emitting first when full; returns out_emit's codes. */
-static int
+/* Adds a STDOUT piece (dlen <= 65535), emitting first when full. */
+static enum out_emit
 out_add(struct relay *r, struct outvec *ov, const unsigned char *data,
     size_t dlen)
 {
-	int	rc = 0;
+	enum out_emit	rc = OUT_BUFFERED;
 
-	if (ov->n == OUT_PIECES && (rc = out_emit(r, ov)) == -1)
-		return -1;
+	if (ov->n == OUT_PIECES && (rc = rl_emit(r, ov)) == OUT_FAILED)
+		return rc;
 	ov->iov[2 * ov->n + 1].iov_base = (void *)(uintptr_t)data;
 	ov->iov[2 * ov->n + 1].iov_len = dlen;
 	ov->n++;
@@ -277,7 +191,7 @@ rl_input(struct relay *r, int wait)
 	unsigned char		*in = r->b->buf;
 	size_t			 pos = 0, dlen, cap = BACKEND_BUFSZ;
 	ssize_t			 n;
-	int			 dirty = 0, k;
+	int			 dirty = 0;
 	enum frec_event		 ev;
 
 	/* the large buffer is taken while records to the backend wait in it */
@@ -311,7 +225,7 @@ rl_input(struct relay *r, int wait)
 			break;
 		if (ev == FREC_FAIL) {
 			/* what came before the violation still goes out */
-			if (out_emit(r, &ov) == -1)
+			if (rl_emit(r, &ov) == OUT_FAILED)
 				return -1;
 			return rl_fail(r, 502, r->p.error, 0);
 		}
@@ -324,17 +238,13 @@ rl_input(struct relay *r, int wait)
 		if (ev == FREC_OUT) {
 			r->relayed = 1;
 			dirty = 1;
-			if ((k = out_add(r, &ov, data, dlen)) == -1)
+			if (out_add(r, &ov, data, dlen) == OUT_FAILED)
 				return -1;
-			if (k == 1)
-				r->flushed = 1;
 		} else
 			FCGX_PutStr((const char *)data, (int)dlen, r->req->err);
 	}
-	if ((k = out_emit(r, &ov)) == -1)
+	if (rl_emit(r, &ov) == OUT_FAILED)
 		return -1;
-	if (k == 1)
-		r->flushed = 1;
 	/* stream: push what arrived now; at the end FCGX_Finish_r does it */
 	if (dirty && !r->ended) {
 		if (FCGX_FFlush(r->req->out) == -1) {
@@ -410,158 +320,80 @@ rl_head(struct relay *r, const struct params *pl)
 	return 0;
 }
 
-/*
- * The head of libfcgi's private per-stream state (FCGX_Stream_Data in
- * fcgiapp.c, unchanged from 2.0 to 2.4.x).  Only read, and only after
- * checking that it is consistent.
- */
-struct fcgx_data_head {
-	unsigned char	*buff;		/* raw bytes read from the socket */
-	int		 bufflen;
-	unsigned char	*mBuff;
-	unsigned char	*buffStop;	/* end of the raw bytes */
-	int		 type;
-	int		 eorStop;
-	int		 skip;
-	int		 contentLen;	/* content bytes of the record not yet read */
-	int		 paddingLen;	/* its padding bytes not yet skipped */
-};
-
-/*
- * Returns 1 when libfcgi can deliver the next body byte, or the end of
- * the body, from the bytes it already holds, without reading the
- * socket; 0 when it would have to read; -1 when its state cannot be
- * read (then a read may wait, as plain libfcgi use always may).
- */
+/* Notes a violation of the protocol by the front; returns -1. */
 static int
-front_ready(const FCGX_Stream *in)
+rl_front_bad(struct relay *r, const char *why)
 {
-	const struct fcgx_data_head	*d = in->data;
-	const unsigned char		*h;
-	long				 avail, need;
-
-	if (in->rdNext != in->stop || in->isClosed)
-		return 1;
-	if (!in->isReader || d == NULL || d->buff == NULL ||
-	    d->bufflen <= 0 || d->buffStop < d->buff ||
-	    d->buffStop > d->buff + d->bufflen || in->rdNext < d->buff ||
-	    in->rdNext > d->buffStop || d->contentLen < 0 ||
-	    d->contentLen > 0xffff || d->paddingLen < 0 ||
-	    d->paddingLen > 0xff || d->type != FREC_STDIN)
-		return -1;
-	avail = (long)(d->buffStop - in->rdNext);
-	if (d->contentLen > 0)
-		return avail > 0;
-	need = (long)d->paddingLen + FREC_HDRLEN;
-	if (avail < need)
-		return 0;
-	h = in->rdNext + d->paddingLen;
-	if (h[0] != 1)
-		return 1;		/* a protocol error, no read */
-	if (h[1] != FREC_STDIN)
-		return 0;		/* management record: may read */
-	if (h[4] == 0 && h[5] == 0)
-		return 1;		/* the end of the body */
-	return avail > need;
+	STATS_INC(stats.front_errors);
+	log_msg(LOG_LVL_WARNING, "front_protocol_error",
+	    "front_protocol_error reason=%s", why);
+	r->front_err = 1;
+	return -1;
 }
-
-/* Bytes one libfcgi read of the front takes at most (its input buffer). */
-#define FRONT_READ_MAX	8192
 
 /*
  * Waits until the front has body bytes or the backend has output,
  * relaying that output (a backend may answer before reading the body,
  * and nginx then stops sending it).  With probe set, only looks and
- * returns 2 when the front would have to be waited for.  Bytes known
- * to be queued on the front socket let reads go without a wait.
- * Returns 0 when the front can be read, 1 when the backend ended the
- * request, -1 on failure.
+ * returns 2 when the front would have to be waited for.  Before any
+ * output the web server has front_timeout for each piece of the body,
+ * after it the backend timeout applies.  Returns 0 when the front can
+ * be read, 1 when the backend ended the request, -1 on failure.
  */
 static int
 front_wait(struct relay *r, int probe)
 {
-	struct pollfd	pfd[2];
-	int		k, q;
+	struct pollfd	 pfd[2];
+	const char	*why;
+	int		 k;
 
-	/* libfcgi's state unreadable: what a read takes is unknown */
-	if (front_ready(r->req->in) == -1)
-		r->front_queued = 0;
-	while (front_ready(r->req->in) == 0) {
-		/* the read to come takes at most FRONT_READ_MAX of them */
-		if (r->front_queued > 0) {
-			r->front_queued -= FRONT_READ_MAX;
+	for (;;) {
+		switch (front_check(r->req, &why)) {
+		case FRONT_IN_READY:
 			return 0;
+		case FRONT_IN_BAD:
+			return rl_front_bad(r, why);
+		case FRONT_IN_WAIT:
+			break;
 		}
-		if (probe) {
-			if (ioctl(r->req->ipcFd, FIONREAD, &q) == -1 || q <= 0)
-				return 2;
-			r->front_queued = (long)q - FRONT_READ_MAX;
-			return 0;
-		}
-		pfd[0].fd = r->req->ipcFd;
+		if (probe)
+			return 2;
+		pfd[0].fd = fcgx_fd(r->req);
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
 		pfd[1].fd = r->c->fd;
 		pfd[1].events = POLLIN;
 		pfd[1].revents = 0;
-		/* before any output, the web server sends the body at its pace */
-		k = poll(pfd, 2, r->flushed ? r->timeout : -1);
+		k = poll(pfd, 2, r->flushed ? r->timeout : r->front_timeout);
 		if (k == -1) {
 			if (errno == EINTR)
 				continue;
 			return rl_fail(r, 502, "poll", errno);
 		}
-		if (k == 0)
+		if (k == 0 && r->flushed)
 			return rl_fail(r, 504, "timeout", 0);
+		if (k == 0) {
+			STATS_INC(stats.front_timeouts);
+			log_msg(LOG_LVL_WARNING, "front_timeout",
+			    "front_timeout: the request body stopped for "
+			    "front_timeout");
+			r->front_err = 1;
+			return -1;
+		}
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			if (rl_input(r, 0) == -1)
 				return -1;
 			if (r->ended)
 				return 1;
 		}
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
-			return 0;
 	}
-	return 0;
 }
 
-/*
- * Takes body bytes from the front: reads the first byte, which
- * front_wait() or front_ready() made sure can come, then takes only
- * what libfcgi already holds.  Returns the count, 0 at the end of the
- * body, -1 when the front failed.
- */
-static long
-front_take(FCGX_Stream *in, unsigned char *p, size_t cap)
-{
-	long	avail = (long)(in->stop - in->rdNext);
-	size_t	got = 0;
-	int	k;
-
-	if (avail <= 0) {
-		if (FCGX_GetStr((char *)p, 1, in) != 1)
-			return FCGX_GetError(in) != 0 ? -1 : 0;
-		got = 1;
-		avail = (long)(in->stop - in->rdNext);
-	}
-	if (avail < 0)
-		avail = 0;
-	if ((size_t)avail > cap - got)
-		avail = (long)(cap - got);
-	if (avail > 0) {
-		k = FCGX_GetStr((char *)p + got, (int)avail, in);
-		if (k > 0)
-			got += (size_t)k;
-	}
-	return (long)got;
-}
-
-/* Sets (ms > 0) or clears (ms 0) a receive timeout on the front socket. */
+/* Sets a receive timeout of ms on the front socket. */
 static int
 front_rcvtimeo(FCGX_Request *req, int ms)
 {
-
-	return dial_sock_timeout(req->ipcFd, SO_RCVTIMEO, ms);
+	return dial_sock_timeout(fcgx_fd(req), SO_RCVTIMEO, ms);
 }
 
 /*
@@ -649,7 +481,7 @@ rl_body(struct relay *r)
 				return rl_fail(r, 502, "setsockopt", errno);
 			r->rcvtimeo = 1;
 		}
-		k = front_take(r->req->in,
+		k = front_take(r->req,
 		    w + r->wlen + FREC_HDRLEN + r->gathered, cap);
 		if (k < 0 && r->rcvtimeo &&
 		    (FCGX_GetError(r->req->in) == EAGAIN ||
@@ -783,6 +615,7 @@ rl_reset(struct relay *r, struct backend *b, const struct config *cfg,
 	r->cfg = cfg;
 	r->req = req;
 	r->timeout = dial_ms(cfg->backend_timeout);
+	r->front_timeout = dial_ms(cfg->front_timeout);
 	frec_parser_init(&r->p, REQ_ID);
 }
 
@@ -847,15 +680,16 @@ rl_exchange(struct relay *r, const struct params *pl)
 }
 
 /* Forwards one request; see backend.h. */
-int
+enum relay_outcome
 backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
-    const struct params *pl, FCGX_Request *req)
+    const struct params *pl, FCGX_Request *req, int *status)
 {
-	struct relay	 r;
-	struct pool_conn conn;
-	char		 word[64];
-	size_t		 i;
-	int		 keep = 0, rc;
+	struct relay		 r;
+	struct pool_conn	 conn;
+	enum relay_outcome	 rc;
+	char			 word[64];
+	size_t			 i;
+	int			 keep = 0;
 
 	for (i = 0; i < pl->n; i++) {
 		size_t	len = frec_pairlen(pl->v[i].name.len,
@@ -867,7 +701,8 @@ backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
 			escape_log(pl->v[i].name, 64, nm, sizeof(nm));
 			log_msg(LOG_LVL_WARNING, "param_too_long",
 			    "param_too_long name=%s size=%zu", nm, len);
-			return 400;
+			*status = 400;
+			return RELAY_ANSWER;
 		}
 	}
 
@@ -880,21 +715,23 @@ backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
 		rl_exchange(&r, pl);
 	}
 
-	/* kept-alive front connections wait for the next request untimed */
+	/* reads of the front wait front_timeout again */
 	if (r.rcvtimeo)
-		front_rcvtimeo(req, 0);
+		front_rcvtimeo(req, dial_ms(cfg->front_timeout));
 	if (r.front_err) {
 		log_msg(LOG_LVL_INFO, "front_error",
 		    "front_error reason=client_went_away");
 		rc = RELAY_ABORT;
 	} else if (r.no_conn) {
 		log_wait(&r);
-		rc = r.status;
+		*status = r.status;
+		rc = RELAY_ANSWER;
 	} else if (!r.ended) {
 		r.why = reason_word(r.why != NULL ? r.why : "unknown", word,
 		    sizeof(word));
 		log_failure(&r);
-		rc = r.relayed ? RELAY_ABORT : r.status != 0 ? r.status : 502;
+		*status = r.status != 0 ? r.status : 502;
+		rc = r.relayed ? RELAY_ABORT : RELAY_ANSWER;
 	} else if (r.p.proto_status != FREC_REQUEST_COMPLETE) {
 		r.status = r.p.proto_status == FREC_OVERLOADED ? 503 : 502;
 		snprintf(word, sizeof(word), "protocol_status_%d",
@@ -902,7 +739,8 @@ backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
 		r.why = word;
 		log_failure(&r);
 		/* a refusal after output: the response is not whole */
-		rc = r.relayed ? RELAY_ABORT : r.status;
+		*status = r.status;
+		rc = r.relayed ? RELAY_ABORT : RELAY_ANSWER;
 	} else {
 		FCGX_SetExitStatus((int)r.p.app_status, req->out);
 		keep = cfg->keep_conn && r.complete && !r.trailing &&

@@ -18,12 +18,17 @@
 /* Backend output read while records to the backend are still queued. */
 #define BACKEND_SPILLSZ		8192
 
-/* Outcomes of backend_relay() besides an HTTP status to answer. */
-#define RELAY_OK		0	/* the response was relayed in full */
-#define RELAY_ABORT		1	/* output went out, then failure: cut the front connection */
-#define RELAY_EARLY		2	/* relayed in full, but the backend ended the request
-					   before the body was read: do not wait for the rest
-					   of the body, close the front connection */
+/* How backend_relay() ended. */
+enum relay_outcome {
+	RELAY_OK = 0,		/* the response was relayed in full */
+	RELAY_ABORT,		/* output went out, then failure: cut the
+				   front connection */
+	RELAY_EARLY,		/* relayed in full, but the backend ended the
+				   request before the body was read: do not
+				   wait for the rest, close the connection */
+	RELAY_ANSWER		/* nothing relayed: the caller answers the
+				   HTTP status given (400, 502, 503, 504) */
+};
 
 /*
  * A worker's buffers.  One large buffer serves both ways in turn: it
@@ -49,13 +54,13 @@ void	backend_free(struct backend *b);
  * req->out and STDERR to req->err as they arrive, and the appStatus.
  * gen identifies cfg, so a kept connection is only reused for the
  * backend it was opened for.  Failures, and waits for a connection
- * longer than backend_wait_warn, are logged.  Returns RELAY_OK,
- * RELAY_ABORT, RELAY_EARLY, or an HTTP status (400, 502, 503, 504) when
- * nothing was relayed yet and the caller must answer it (after draining
- * the body); 503 when no connection came within backend_timeout.
+ * longer than backend_wait_warn, are logged.  For RELAY_ANSWER, *status
+ * is the status the caller answers (after draining the body); 503 when
+ * no connection came within backend_timeout.
  */
-int	backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
-	    const struct params *pl, FCGX_Request *req);
+enum relay_outcome backend_relay(struct backend *b, const struct config *cfg,
+	    unsigned gen, const struct params *pl, FCGX_Request *req,
+	    int *status);
 
 /* Formats cfg->backend as "unix:PATH" or "IP:PORT" into buf. */
 void	backend_name(const struct sockspec *s, char *buf, size_t cap);

@@ -25,10 +25,13 @@
 
 #include <fcgiapp.h>
 
+#include "cfgref.h"
 #include "clock.h"
+#include "dispatch.h"
+#include "fcgx.h"
 #include "confload.h"
+#include "backend.h"
 #include "daemon.h"
-#include "front.h"
 #include "listener.h"
 #include "log.h"
 #include "logfmt.h"
@@ -37,72 +40,10 @@
 #include "pool.h"
 #include "stats.h"
 
-#define WORKER_STACK		(512 * 1024)
-#define KICK_SIGNAL		SIGUSR2
-
-/* A configuration shared by the requests that started under it. */
-struct cfgref {
-	struct config	 cfg;
-	atomic_uint	 refs;
-	unsigned	 gen;
-};
-
-struct worker {
-	pthread_t	 tid;
-	int		 started;
-	atomic_int	 idle;		/* parked in FCGX_Accept_r */
-	struct cfgref	*cref;		/* config of the current request */
-	struct front	 front;
-	FCGX_Request	 req;
-};
-
-static pthread_mutex_t	 cfg_mtx = PTHREAD_MUTEX_INITIALIZER;
-static struct cfgref	*cfg_cur;
-static atomic_uint	 cfg_gen;
-static atomic_int	 stopping;
-static atomic_int	 running;	/* workers still in their loop */
 static int		 listen_fd = -1;
 /* the Unix socket file we created: a reload may name another listen = */
 static char		 listen_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static int		 debug_mode;
-
-/* Takes a reference to the current configuration. */
-static struct cfgref *
-cfgref_get(void)
-{
-	struct cfgref	*c;
-
-	pthread_mutex_lock(&cfg_mtx);
-	c = cfg_cur;
-	atomic_fetch_add(&c->refs, 1);
-	pthread_mutex_unlock(&cfg_mtx);
-	return c;
-}
-
-/* Drops a reference; the last one frees the configuration. */
-static void
-cfgref_put(struct cfgref *c)
-{
-	if (c != NULL && atomic_fetch_sub(&c->refs, 1) == 1) {
-		config_free(&c->cfg);
-		free(c);
-	}
-}
-
-/* Replaces the current configuration with c (which holds one reference). */
-static void
-cfgref_swap(struct cfgref *c)
-{
-	struct cfgref	*old;
-
-	pthread_mutex_lock(&cfg_mtx);
-	old = cfg_cur;
-	c->gen = old != NULL ? old->gen + 1 : 1;
-	cfg_cur = c;
-	atomic_store(&cfg_gen, c->gen);
-	pthread_mutex_unlock(&cfg_mtx);
-	cfgref_put(old);
-}
 
 /* Copies msg into buf with control bytes replaced, for log lines. */
 static const char *
@@ -138,107 +79,6 @@ log_config(const struct config *cfg, const char *path)
 		return;
 	logfmt_config(cfg, path, line, sizeof(line));
 	log_msg(LOG_LVL_INFO, NULL, "config %s", line);
-}
-
-/* Blocks or unblocks the kick signal in the calling thread. */
-static void
-kick_mask(int how)
-{
-	sigset_t	set;
-
-	sigemptyset(&set);
-	sigaddset(&set, KICK_SIGNAL);
-	pthread_sigmask(how, &set, NULL);
-}
-
-/* Does nothing: its only purpose is to interrupt a blocking call. */
-static void
-on_kick(int sig)
-{
-	(void)sig;
-}
-
-/*
- * Moves the calling worker from SCHED_OTHER to SCHED_BATCH (sched(7)):
- * a worker woken by the web server or the backend then waits for the
- * running task's turn to end instead of preempting it, so that a busy
- * machine spends less of its time switching between the three.  A
- * policy the service manager chose (anything but SCHED_OTHER) is kept.
- */
-static void
-worker_sched(void)
-{
-#ifdef SCHED_BATCH
-	static atomic_int	 logged;
-	struct sched_param	 sp;
-	int			 policy, rc;
-
-	if ((rc = pthread_getschedparam(pthread_self(), &policy, &sp)) == 0) {
-		if (policy != SCHED_OTHER)
-			return;
-		memset(&sp, 0, sizeof(sp));
-		rc = pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
-	}
-	if (rc != 0 && atomic_exchange(&logged, 1) == 0)
-		log_msg(LOG_LVL_DEBUG, NULL, "workers keep their scheduling "
-		    "policy: %s", strerror(rc));
-#endif
-}
-
-/* A worker: accepts and serves requests until stopping. */
-static void *
-worker_main(void *arg)
-{
-	struct worker	*w = arg;
-	unsigned	 fails = 0;
-	int		 rc;
-
-	worker_sched();
-	for (;;) {
-		atomic_store(&w->idle, 1);
-		if (atomic_load(&stopping))
-			break;
-		kick_mask(SIG_UNBLOCK);
-		rc = FCGX_Accept_r(&w->req);
-		kick_mask(SIG_BLOCK);
-		atomic_store(&w->idle, 0);
-		if (rc < 0) {
-			if (atomic_load(&stopping))
-				break;
-			if (rc != -EINTR) {
-				log_msg(LOG_LVL_ERROR, "accept_error",
-				    "accept_error error=%d", -rc);
-				/* back off on persistent errors (EMFILE...) */
-				if (++fails > 3) {
-					struct timespec	ts = { 0, 100000000 };
-
-					nanosleep(&ts, NULL);
-				}
-			}
-			continue;
-		}
-		fails = 0;
-		if (w->cref != NULL &&
-		    w->cref->gen != atomic_load(&cfg_gen)) {
-			cfgref_put(w->cref);
-			w->cref = NULL;
-		}
-		if (w->cref == NULL)
-			w->cref = cfgref_get();
-		front_serve(&w->front, &w->cref->cfg, w->cref->gen, &w->req);
-		FCGX_Finish_r(&w->req);
-		/* the request is over: let go of a replaced configuration */
-		if (w->cref->gen != atomic_load(&cfg_gen)) {
-			cfgref_put(w->cref);
-			w->cref = NULL;
-		}
-	}
-	/* an idle kept-alive front connection: close it without lingering */
-	if (w->req.ipcFd >= 0)
-		shutdown(w->req.ipcFd, SHUT_RDWR);
-	FCGX_Free(&w->req, 1);
-	atomic_fetch_sub(&running, 1);
-	return NULL;
 }
 
 /* Returns 1 when the strings a and b (either may be NULL) differ. */
@@ -283,6 +123,8 @@ restart_only(const struct config *a, const struct config *b)
 	add_key(keys, sizeof(keys), a->listen_mode != b->listen_mode,
 	    "listen_mode");
 	add_key(keys, sizeof(keys), a->workers != b->workers, "workers");
+	add_key(keys, sizeof(keys), a->max_conns != b->max_conns,
+	    "max_conns");
 	add_key(keys, sizeof(keys), str_differ(a->user, b->user), "user");
 	add_key(keys, sizeof(keys), str_differ(a->group, b->group), "group");
 	add_key(keys, sizeof(keys), str_differ(a->pid_file, b->pid_file),
@@ -296,7 +138,7 @@ restart_only(const struct config *a, const struct config *b)
 static void
 reload(const char *cfgpath)
 {
-	struct cfgref	*c;
+	struct cfgref	*c, *old;
 	struct diag	 d;
 	char		 buf[1024];
 	size_t		 i;
@@ -334,7 +176,9 @@ reload(const char *cfgpath)
 		log_msg(LOG_LVL_WARNING, NULL, "%s",
 		    printable(d.msg[i], buf, sizeof(buf)));
 	diag_free(&d);
-	restart_only(&cfg_cur->cfg, &c->cfg);
+	old = cfgref_get();
+	restart_only(&old->cfg, &c->cfg);
+	cfgref_put(old);
 	atomic_store(&c->refs, 1);
 	cfgref_swap(c);
 	pool_configure(&c->cfg, c->gen);
@@ -344,69 +188,30 @@ reload(const char *cfgpath)
 	log_config(&c->cfg, cfgpath);
 }
 
-/*
- * Stops accepting and waits for the requests in flight, at most the
- * backend timeout plus a margin.  Returns 1 when every worker ended.
- */
+/* Returns 1 when fd is a TCP socket (its peers are checked). */
 static int
-drain(struct worker *w, int nw, int owned, const struct config *cfg)
+is_tcp(int fd)
 {
-	sigset_t		set;
-	struct timespec		ts = { 0, 100000000 };
-	long long		deadline;
-	int			i, sig;
+	struct sockaddr_storage	ss;
+	socklen_t		sl = sizeof(ss);
 
-	atomic_store(&stopping, 1);
-	FCGX_ShutdownPending();
-	if (owned) {
-		/* ours alone: refuse new connections at once */
-		shutdown(listen_fd, SHUT_RDWR);
-		if (listen_path[0] != '\0' && unlink(listen_path) == -1)
-			log_msg(LOG_LVL_WARNING, NULL, "cannot remove %s: %s",
-			    listen_path, strerror(errno));
-	}
-	deadline = clock_ms() + (long long)(cfg->backend_timeout * 1000.0) +
-	    2000;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	while (atomic_load(&running) > 0) {
-		/* wake workers parked in accept() or on a kept-alive front */
-		for (i = 0; i < nw; i++)
-			if (w[i].started && atomic_load(&w[i].idle))
-				pthread_kill(w[i].tid, KICK_SIGNAL);
-		sig = sigtimedwait(&set, NULL, &ts);
-		log_tick();
-		if (sig == SIGTERM || sig == SIGINT) {
-			log_msg(LOG_LVL_WARNING, NULL, "second stop signal: "
-			    "exiting without waiting");
-			return 0;
-		}
-		if (clock_ms() > deadline) {
-			log_msg(LOG_LVL_WARNING, NULL, "stop: %d worker(s) "
-			    "still busy after the drain time; exiting",
-			    atomic_load(&running));
-			return 0;
-		}
-	}
-	return 1;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return 0;
+	return ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
 }
 
 /* Runs the daemon; see daemon.h. */
 int
 daemon_run(const char *cfgpath, struct config *cfg, int debug)
 {
-	struct sigaction	 sa;
-	struct worker		*w = NULL;
 	struct cfgref		*c;
 	struct identity		 id;
 	struct pidfile		 pf;
-	pthread_attr_t		 attr;
 	sigset_t		 all, set;
-	struct timespec		 ts = { 1, 0 };
+	struct timespec		 ts = { 0, 250000000 };
+	long long		 deadline;
 	char			 err[512];
-	int			 nw = 0, i, owned = 0, sig, clean = 0;
-	int			 rc = 1;
+	int			 owned = 0, sig, started = 0, rc = 1;
 
 	debug_mode = debug;
 	memset(&pf, 0, sizeof(pf));
@@ -454,64 +259,29 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 	sigdelset(&all, SIGILL);
 	sigdelset(&all, SIGABRT);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_kick;	/* no SA_RESTART: interrupts accept/read */
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(KICK_SIGNAL, &sa, NULL) == -1) {
-		snprintf(err, sizeof(err), "sigaction: %s", strerror(errno));
-		fatal_msg(err);
-		goto done;
-	}
 	if (FCGX_Init() != 0) {
 		fatal_msg("FCGX_Init failed");
 		goto done;
 	}
-
-	if (pool_init((size_t)cfg->workers) == -1 ||
-	    (w = calloc((size_t)cfg->workers, sizeof(*w))) == NULL) {
+	if (fcgx_selfcheck(err, sizeof(err)) == -1) {
+		fatal_msg(err);
+		goto done;
+	}
+	if (pool_init((size_t)cfg->workers + 1) == -1) {
 		fatal_msg("out of memory");
 		goto done;
 	}
 	pool_configure(cfg, c->gen);
-	if (pthread_attr_init(&attr) != 0) {
-		fatal_msg("pthread_attr_init failed");
+	if (dispatch_start(listen_fd, is_tcp(listen_fd), cfg, err,
+	    sizeof(err)) == -1) {
+		fatal_msg(err);
 		goto done;
 	}
-	if (pthread_attr_setstacksize(&attr, WORKER_STACK) != 0) {
-		pthread_attr_destroy(&attr);
-		fatal_msg("pthread_attr_init failed");
-		goto done;
-	}
-	for (nw = 0; nw < cfg->workers; nw++) {
-		if (front_init(&w[nw].front) == -1) {
-			fatal_msg("out of memory");
-			break;
-		}
-		if (FCGX_InitRequest(&w[nw].req, listen_fd,
-		    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
-			front_free(&w[nw].front);
-			fatal_msg("FCGX_InitRequest failed");
-			break;
-		}
-		atomic_fetch_add(&running, 1);
-		if (pthread_create(&w[nw].tid, &attr, worker_main,
-		    &w[nw]) != 0) {
-			atomic_fetch_sub(&running, 1);
-			front_free(&w[nw].front);
-			fatal_msg("cannot start worker threads");
-			break;
-		}
-		w[nw].started = 1;
-	}
-	pthread_attr_destroy(&attr);
-	if (nw < cfg->workers)
-		goto stop;
-
-	atomic_store(&stats.workers, nw);
+	started = 1;
 	log_config(cfg, cfgpath);
 	backend_name(&cfg->backend, err, sizeof(err));
-	log_msg(LOG_LVL_INFO, NULL, "started: %d workers, backend %s", nw,
-	    err);
+	log_msg(LOG_LVL_INFO, NULL, "started: %d workers, max_conns %d, "
+	    "backend %s", cfg->workers, cfg->max_conns, err);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -520,6 +290,7 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 	for (;;) {
 		sig = sigtimedwait(&set, NULL, &ts);
 		log_tick();
+		dispatch_tick();
 		if (sig == SIGHUP)
 			reload(cfgpath);
 		else if (sig == SIGUSR1)
@@ -527,46 +298,43 @@ daemon_run(const char *cfgpath, struct config *cfg, int debug)
 		else if (sig == SIGTERM || sig == SIGINT) {
 			log_msg(LOG_LVL_INFO, NULL, "stopping: finishing the "
 			    "requests in flight");
+			rc = 0;
 			break;
 		}
-		if (atomic_load(&running) == 0) {
-			/* cfg may have been replaced: only this thread swaps */
+		if (dispatch_running() == 0) {
 			fatal_msg("every worker stopped");
-			goto stop;
+			break;
 		}
 	}
-	rc = 0;
-stop:
+	if (owned) {
+		/* ours alone: refuse new connections at once */
+		shutdown(listen_fd, SHUT_RDWR);
+		if (listen_path[0] != '\0' && unlink(listen_path) == -1)
+			log_msg(LOG_LVL_WARNING, NULL, "cannot remove %s: %s",
+			    listen_path, strerror(errno));
+		listen_path[0] = '\0';
+	}
 	c = cfgref_get();
-	clean = drain(w, nw, owned, &c->cfg);
+	deadline = clock_ms() + (long long)(c->cfg.backend_timeout * 1000.0) +
+	    2000;
 	cfgref_put(c);
-	if (!clean) {
+	if (!dispatch_drain(deadline)) {
 		/* busy workers still use their state: leave it to exit() */
 		pidfile_remove(&pf);
 		log_tick();
 		return rc;
-	}
-	for (i = 0; i < nw; i++) {
-		pthread_join(w[i].tid, NULL);
-		cfgref_put(w[i].cref);
-		front_free(&w[i].front);
 	}
 	log_msg(LOG_LVL_INFO, NULL, "stopped");
 	log_tick();
 done:
 	pidfile_remove(&pf);
 	pool_free();
-	free(w);
-	pthread_mutex_lock(&cfg_mtx);
-	c = cfg_cur;
-	cfg_cur = NULL;
-	pthread_mutex_unlock(&cfg_mtx);
 	if (listen_fd > 0 && owned)
 		close(listen_fd);
 	/* a socket we created but never served on */
-	if (nw == 0 && listen_path[0] != '\0')
+	if (!started && listen_path[0] != '\0')
 		unlink(listen_path);
-	cfgref_put(c);
+	cfgref_put(cfgref_take());
 	log_close();
 	return rc;
 }

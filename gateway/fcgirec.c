@@ -313,3 +313,155 @@ frec_parse(struct frec_parser *p, const unsigned char *buf, size_t len,
 		return FREC_FAIL;
 	return FREC_NEED;
 }
+
+/* The name-value pairs of a PARAMS stream, scanned across records. */
+struct pairscan {
+	int		 stage;		/* 0 name length, 1 value length, 2 data */
+	unsigned char	 lb[4];		/* the length's bytes so far */
+	size_t		 lhave;
+	size_t		 nlen;
+	size_t		 left;		/* data bytes of the pair still to skip */
+};
+
+/*
+ * Scans content c[0..n) of one PARAMS record (clen bytes in all, of
+ * which n are present); returns -1 when a length or the sum is above
+ * max, else 0.  Records REQUEST_URI's value when it lies in the record.
+ */
+static int
+scan_pairs(struct pairscan *ps, const unsigned char *base,
+    const unsigned char *c, size_t n, size_t max, struct frec_head_info *out)
+{
+	size_t	i = 0, k, v;
+
+	while (i < n) {
+		if (ps->stage == 2) {
+			k = n - i < ps->left ? n - i : ps->left;
+			i += k;
+			ps->left -= k;
+			if (ps->left == 0)
+				ps->stage = 0;
+			continue;
+		}
+		ps->lb[ps->lhave++] = c[i++];
+		if ((ps->lb[0] & 0x80) != 0 && ps->lhave < 4)
+			continue;
+		v = ps->lhave == 1 ? ps->lb[0] :
+		    ((size_t)(ps->lb[0] & 0x7f) << 24) |
+		    ((size_t)ps->lb[1] << 16) | ((size_t)ps->lb[2] << 8) |
+		    ps->lb[3];
+		ps->lhave = 0;
+		if (v > max)
+			return -1;
+		if (ps->stage == 0) {
+			ps->nlen = v;
+			ps->stage = 1;
+			continue;
+		}
+		/* "NAME=VALUE": the pair counts its '=' */
+		if (out->params > max || ps->nlen + v + 1 > max - out->params)
+			return -1;
+		out->params += ps->nlen + v + 1;
+		ps->left = ps->nlen + v;
+		ps->stage = ps->left > 0 ? 2 : 0;
+		if (ps->nlen == 11 && n - i >= ps->left &&
+		    memcmp(c + i, "REQUEST_URI", 11) == 0) {
+			out->uri_off = (size_t)(c + i + 11 - base);
+			out->uri_len = v;
+		}
+	}
+	return 0;
+}
+
+/* Records a violation; returns FHEAD_BAD. */
+static enum frec_head
+head_bad(struct frec_head_info *out, const char *why)
+{
+	out->error = why;
+	return FHEAD_BAD;
+}
+
+/* Checks a request's head; see fcgirec.h. */
+enum frec_head
+frec_head_check(const unsigned char *p, size_t len, size_t params_max,
+    struct frec_head_info *out)
+{
+	struct pairscan	 ps;
+	size_t		 pos = 0, clen, plen, have;
+	unsigned	 id;
+	int		 type;
+
+	memset(out, 0, sizeof(*out));
+	memset(&ps, 0, sizeof(ps));
+	for (;;) {
+		if (len - pos < FREC_HDRLEN)
+			return FHEAD_NEED;
+		if (p[pos] != 1)
+			return head_bad(out, "unsupported version");
+		type = p[pos + 1];
+		id = ((unsigned)p[pos + 2] << 8) | p[pos + 3];
+		clen = ((size_t)p[pos + 4] << 8) | p[pos + 5];
+		plen = p[pos + 6];
+		have = len - pos - FREC_HDRLEN;
+		if (out->id == 0) {
+			/* before BEGIN_REQUEST: one whole record at a time */
+			if (type != FREC_BEGIN_REQUEST && id != 0 &&
+			    type != FREC_ABORT_REQUEST)
+				return head_bad(out, "record before "
+				    "BEGIN_REQUEST");
+			if (type == FREC_BEGIN_REQUEST &&
+			    (id == 0 || clen != 8))
+				return head_bad(out, "bad BEGIN_REQUEST");
+			if (have < clen + plen)
+				return FHEAD_NEED;
+			if (type != FREC_BEGIN_REQUEST) {
+				out->len = pos + FREC_HDRLEN + clen + plen;
+				out->type = type;
+				return id == 0 ? FHEAD_MGMT : FHEAD_STRAY;
+			}
+			out->id = id;
+			out->role = (p[pos + 8] << 8) | p[pos + 9];
+			out->keep = (p[pos + 10] & FREC_KEEP_CONN) != 0;
+			pos += FREC_HDRLEN + clen + plen;
+			continue;
+		}
+		if (type != FREC_PARAMS || id != out->id)
+			return head_bad(out, "record other than PARAMS "
+			    "in the params");
+		if (clen == 0) {
+			if (ps.stage != 0 || ps.lhave != 0)
+				return head_bad(out, "params end inside a "
+				    "pair");
+			if (have < plen)
+				return FHEAD_NEED;
+			out->len = pos + FREC_HDRLEN + plen;
+			return FHEAD_READY;
+		}
+		if (scan_pairs(&ps, p, p + pos + FREC_HDRLEN,
+		    have < clen ? have : clen, params_max, out) == -1)
+			return FHEAD_TOO_LARGE;
+		if (have < clen + plen)
+			return FHEAD_NEED;
+		pos += FREC_HDRLEN + clen + plen;
+	}
+}
+
+/* Checks the next records of a body; see fcgirec.h. */
+enum frec_body
+frec_body_check(const unsigned char *p, size_t len, size_t clen,
+    size_t plen, unsigned id, const char **error)
+{
+	size_t	h = plen;
+
+	if (clen > 0)
+		return len > 0 ? FBODY_READY : FBODY_NEED;
+	if (len < FREC_HDRLEN || h > len - FREC_HDRLEN)
+		return FBODY_NEED;
+	if (p[h] != 1 || p[h + 1] != FREC_STDIN ||
+	    (((unsigned)p[h + 2] << 8) | p[h + 3]) != id) {
+		*error = "record other than STDIN in the body";
+		return FBODY_BAD;
+	}
+	clen = ((size_t)p[h + 4] << 8) | p[h + 5];
+	return clen == 0 || h + FREC_HDRLEN < len ? FBODY_READY : FBODY_NEED;
+}

@@ -23,6 +23,10 @@
 #define FREC_STDOUT		6
 #define FREC_STDERR		7
 
+#define FREC_GET_VALUES		9
+#define FREC_GET_VALUES_RESULT	10
+#define FREC_UNKNOWN_TYPE	11
+
 #define FREC_RESPONDER		1
 #define FREC_KEEP_CONN		1
 
@@ -124,5 +128,66 @@ void	frec_parser_init(struct frec_parser *p, unsigned id);
  */
 enum frec_event frec_parse(struct frec_parser *p, const unsigned char *buf,
 	    size_t len, size_t *pos, const unsigned char **data, size_t *dlen);
+
+/* What frec_head_check() found at the start of a front connection's bytes. */
+enum frec_head {
+	FHEAD_NEED = 0,		/* well-formed so far: more bytes are needed */
+	FHEAD_READY,		/* BEGIN_REQUEST and the whole params: len bytes */
+	FHEAD_MGMT,		/* a whole management record (request id 0)
+				   first: len bytes, its type in type */
+	FHEAD_STRAY,		/* a whole ABORT_REQUEST before any
+				   BEGIN_REQUEST: len bytes to drop */
+	FHEAD_BAD,		/* a protocol violation: error says which */
+	FHEAD_TOO_LARGE		/* a length, or the params' size, above the
+				   limit (id set when BEGIN_REQUEST came) */
+};
+
+/* What frec_head_check() learnt of the request. */
+struct frec_head_info {
+	size_t		 len;		/* bytes the outcome covers */
+	unsigned	 id;		/* request id, 0 before BEGIN_REQUEST */
+	int		 role;
+	int		 keep;		/* FCGI_KEEP_CONN */
+	int		 type;		/* FHEAD_MGMT: the record's type */
+	size_t		 params;	/* "NAME=VALUE" bytes so far */
+	size_t		 uri_off;	/* REQUEST_URI's value, when it lies in
+					   one record (uri_off 0: not found) */
+	size_t		 uri_len;
+	const char	*error;		/* FHEAD_BAD: static description */
+};
+
+/*
+ * Checks the first bytes p[0..len) a web server sent for a request,
+ * before anything else reads them: version 1 records only; management
+ * records (request id 0) and ABORT_REQUEST are reported one at a time
+ * (FHEAD_MGMT, FHEAD_STRAY) so that the caller handles them itself;
+ * then one BEGIN_REQUEST (8 bytes of content, request id not 0)
+ * followed only by PARAMS records of that id up to the empty one, whose
+ * padding must be present too.  Every name and value length, and the
+ * "NAME=VALUE" bytes summed, must be at most params_max (FHEAD_TOO_LARGE
+ * as soon as a length shows it); pairs may span records but must end
+ * with the params.  FHEAD_READY covers exactly the request's head.
+ */
+enum frec_head frec_head_check(const unsigned char *p, size_t len,
+	    size_t params_max, struct frec_head_info *out);
+
+/* What frec_body_check() found. */
+enum frec_body {
+	FBODY_READY = 0,	/* a read delivers body bytes or the end */
+	FBODY_NEED,		/* a read would wait for more bytes */
+	FBODY_BAD		/* a record other than STDIN of the request */
+};
+
+/*
+ * Checks the bytes p[0..len) that follow the current position in a
+ * request's body stream, before a FastCGI library reads them: the
+ * current STDIN record has clen content and plen padding bytes left.
+ * Returns FBODY_READY when a content byte of a STDIN record of request
+ * id, or the empty STDIN record, is present with every record header
+ * before it a STDIN record of id; FBODY_BAD (error set) at the first
+ * header that is anything else; FBODY_NEED when the bytes end first.
+ */
+enum frec_body frec_body_check(const unsigned char *p, size_t len,
+	    size_t clen, size_t plen, unsigned id, const char **error);
 
 #endif

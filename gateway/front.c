@@ -10,7 +10,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "dial.h"
 #include "escape.h"
+#include "fcgx.h"
+#include "frontio.h"
 #include "front.h"
 #include "log.h"
 #include "stats.h"
@@ -72,25 +75,30 @@ own_status(int status)
 	return &tab[i];
 }
 
-/* Reads the rest of the request body and drops it (keeps kept-alive fronts clean). */
+/*
+ * Reads the rest of the request body and drops it (keeps kept-alive
+ * fronts clean); a body that does not come, or a stray record in it,
+ * closes the connection after the answer instead.
+ */
 static void
-drain_body(struct front *f, FCGX_Request *req)
+drain_body(struct front *f, const struct config *cfg, FCGX_Request *req)
 {
-	while (FCGX_GetStr((char *)f->bk.buf, BACKEND_BUFSZ, req->in) ==
-	    BACKEND_BUFSZ)
-		;
+	if (front_drain(req, f->bk.buf, BACKEND_BUFSZ,
+	    dial_ms(cfg->front_timeout)) != FRONT_DRAINED)
+		fcgx_close_after(req);
 }
 
 /* Answers status itself: drains the body, then writes a plain one-line response. */
 static void
-answer(struct front *f, FCGX_Request *req, int status)
+answer(struct front *f, const struct config *cfg, FCGX_Request *req,
+    int status)
 {
 	const struct own_status	*st = own_status(status);
 	char			 buf[160];
 	int			 len;
 
 	STATS_INC(*st->count);
-	drain_body(f, req);
+	drain_body(f, cfg, req);
 	len = snprintf(buf, sizeof(buf), "Status: %d %s\r\n"
 	    "Content-Type: text/plain\r\n\r\n%s\n", st->status, st->text,
 	    st->text);
@@ -102,8 +110,9 @@ answer(struct front *f, FCGX_Request *req, int status)
 static void
 front_abort(FCGX_Request *req)
 {
-	if (req->ipcFd >= 0)
-		shutdown(req->ipcFd, SHUT_RDWR);
+	if (fcgx_fd(req) >= 0)
+		shutdown(fcgx_fd(req), SHUT_RDWR);
+	fcgx_close_after(req);
 }
 
 /* Collects the params from envp into f->in; returns the count, or -1 when over the limit. */
@@ -199,13 +208,14 @@ is_status_request(const struct config *cfg, FCGX_Request *req)
 
 /* Answers the status page: the counters as Prometheus text. */
 static void
-answer_status_page(struct front *f, FCGX_Request *req)
+answer_status_page(struct front *f, const struct config *cfg,
+    FCGX_Request *req)
 {
 	static const char	 hdr[] = "Status: 200 OK\r\nContent-Type: "
 	    "text/plain; version=0.0.4\r\nCache-Control: no-store\r\n\r\n";
 	size_t			 len;
 
-	drain_body(f, req);
+	drain_body(f, cfg, req);
 	/* the buffer is free again once the body is drained */
 	len = stats_format((char *)f->bk.buf, BACKEND_BUFSZ);
 	FCGX_PutStr(hdr, (int)sizeof(hdr) - 1, req->out);
@@ -219,21 +229,21 @@ serve(struct front *f, const struct config *cfg, unsigned gen,
 {
 	size_t	total;
 	long	n;
-	int	rc;
+	int	status;
 
 	if (req->role != FREC_RESPONDER) {
 		log_refused(req, "unsupported_role", "role",
 		    (size_t)req->role);
-		answer(f, req, 400);
+		answer(f, cfg, req, 400);
 		return;
 	}
 	switch (is_status_request(cfg, req)) {
 	case 1:
-		answer_status_page(f, req);
+		answer_status_page(f, cfg, req);
 		return;
 	case -1:
 		log_refused(req, "status_refused", "allowed", 0);
-		answer(f, req, 404);
+		answer(f, cfg, req, 404);
 		return;
 	default:
 		break;
@@ -244,39 +254,43 @@ serve(struct front *f, const struct config *cfg, unsigned gen,
 		else
 			log_msg(LOG_LVL_ERROR, "out_of_memory",
 			    "out_of_memory where=params");
-		answer(f, req, n == -1 ? 400 : 503);
+		answer(f, cfg, req, n == -1 ? 400 : 503);
 		return;
 	}
 	if (xff_correct(cfg, f->in, (size_t)n, &f->res) == -1) {
 		log_msg(LOG_LVL_ERROR, "out_of_memory",
 		    "out_of_memory where=correction");
-		answer(f, req, 503);
+		answer(f, cfg, req, 503);
 		return;
 	}
 	log_events(&f->res);
 	if (f->res.status != 200) {
 		if ((int)f->res.reason > 0 && (int)f->res.reason < STATS_NEVENTS)
 			STATS_INC(stats.rejections[f->res.reason]);
-		answer(f, req, f->res.status);
+		answer(f, cfg, req, f->res.status);
 		return;
 	}
-	rc = backend_relay(&f->bk, cfg, gen, &f->res.out, req);
-	if (rc == RELAY_ABORT) {
+	switch (backend_relay(&f->bk, cfg, gen, &f->res.out, req, &status)) {
+	case RELAY_ABORT:
 		STATS_INC(stats.backend_cut);
 		front_abort(req);
-	} else if (rc == RELAY_EARLY) {
+		break;
+	case RELAY_EARLY:
 		/*
 		 * The web server may stop sending the body once it has the
 		 * response header: waiting for the rest would stall.  Close
 		 * the connection after END_REQUEST instead of keeping it.
 		 */
 		STATS_INC(stats.relayed);
-		req->keepConnection = 0;
-	} else if (rc != RELAY_OK)
-		answer(f, req, rc);
-	else {
+		fcgx_close_after(req);
+		break;
+	case RELAY_ANSWER:
+		answer(f, cfg, req, status);
+		break;
+	case RELAY_OK:
 		STATS_INC(stats.relayed);
-		drain_body(f, req);
+		drain_body(f, cfg, req);
+		break;
 	}
 }
 

@@ -11,8 +11,9 @@
 #include "correct.h"
 #include "backend.h"
 
-/* Largest total size of the incoming params ("NAME=VALUE" bytes); beyond: 400. */
-#define FRONT_PARAMS_MAX	(1024 * 1024)
+/* Largest total size of the incoming params ("NAME=VALUE" bytes), below
+ * DISPATCH_HEAD_MAX with room for the records' headers; beyond: 400. */
+#define FRONT_PARAMS_MAX	(120 * 1024)
 
 /* Per-worker state, reused from request to request. */
 struct front {

@@ -189,6 +189,28 @@ stats_format(char *buf, size_t cap)
 	    atomic_load(&stats.in_flight));
 	gauge(&o, "xff_gateway_workers", "Worker threads.",
 	    atomic_load(&stats.workers));
+	gauge(&o, "xff_gateway_workers_busy", "Requests holding a worker.",
+	    atomic_load(&stats.workers_busy));
+	counter(&o, "xff_gateway_workers_exhausted_total",
+	    "Requests that found every worker busy and waited for one.",
+	    get(&stats.workers_exhausted));
+	gauge(&o, "xff_gateway_connections_open", "Front connections open.",
+	    atomic_load(&stats.conns_open));
+	gauge(&o, "xff_gateway_connections_parked",
+	    "Front connections idle, waiting for a request in the epoll set.",
+	    atomic_load(&stats.conns_parked));
+	counter(&o, "xff_gateway_connections_refused_total",
+	    "Front connections refused (max_conns reached, no descriptor, "
+	    "peer not in FCGI_WEB_SERVER_ADDRS).", get(&stats.conns_refused));
+	counter(&o, "xff_gateway_front_timeouts_total",
+	    "Front connections closed because a request did not arrive whole "
+	    "within front_timeout.", get(&stats.front_timeouts));
+	counter(&o, "xff_gateway_front_errors_total",
+	    "Front connections closed on a FastCGI protocol violation.",
+	    get(&stats.front_errors));
+	counter(&o, "xff_gateway_front_too_large_total",
+	    "Requests whose params were above the limit (answered 400).",
+	    get(&stats.front_too_large));
 	responses(&o);
 	counter(&o, "xff_gateway_responses_cut_total",
 	    "Backend responses cut after output was relayed.",

@@ -43,6 +43,14 @@ struct stats {
 	atomic_ulong	reloads_ok;
 	atomic_ulong	reloads_failed;
 	atomic_int	workers;
+	atomic_int	workers_busy;		/* requests holding a worker */
+	atomic_ulong	workers_exhausted;	/* requests that found none free */
+	atomic_long	conns_open;		/* front connections open */
+	atomic_long	conns_parked;		/* of them, idle in the epoll set */
+	atomic_ulong	conns_refused;		/* refused: max_conns, descriptors, peer */
+	atomic_ulong	front_timeouts;		/* heads not whole in front_timeout */
+	atomic_ulong	front_errors;		/* protocol violations from the front */
+	atomic_ulong	front_too_large;	/* heads above the params limit */
 };
 
 extern struct stats	stats;

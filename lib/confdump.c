@@ -417,6 +417,8 @@ dump_gateway(struct dump *d, const struct config *cfg)
 	key_int(d, "backend_max_conns", cfg->backend_max_conns);
 	key_seconds(d, "backend_idle_timeout", cfg->backend_idle_timeout);
 	key_seconds(d, "backend_wait_warn", cfg->backend_wait_warn);
+	key_seconds(d, "front_timeout", cfg->front_timeout);
+	key_int(d, "max_conns", cfg->max_conns);
 	key_str(d, "user", cfg->user);
 	key_str(d, "group", cfg->group);
 	key_str(d, "pid", cfg->pid_file);

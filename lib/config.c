@@ -20,7 +20,8 @@ static const char *const gateway_keys[] = {
 	"listen", "listen_owner", "listen_group", "listen_mode", "backend",
 	"workers", "connect_timeout", "backend_timeout", "keep_conn",
 	"backend_max_conns", "backend_idle_timeout", "backend_wait_warn",
-	"user", "group", "pid", "status_uri", "status_allow", NULL
+	"front_timeout", "max_conns", "user", "group", "pid", "status_uri",
+	"status_allow", NULL
 };
 static const char *const trust_keys[] = {
 	"x_for", "x_proto", "x_host", "x_port", "x_prefix", "forwarded",
@@ -242,6 +243,8 @@ load_gateway(struct load *l)
 	get_seconds(l, "gateway", "backend_idle_timeout",
 	    &cfg->backend_idle_timeout);
 	get_seconds(l, "gateway", "backend_wait_warn", &cfg->backend_wait_warn);
+	get_seconds(l, "gateway", "front_timeout", &cfg->front_timeout);
+	get_int(l, "gateway", "max_conns", 1, 65536, &cfg->max_conns);
 	if (cfg->backend_max_conns > cfg->workers)
 		dsaykey(&l->ds, 0, "gateway", "backend_max_conns", "%d is above "
 		    "workers (%d), which already bounds the connections in use",
@@ -431,6 +434,8 @@ config_defaults(struct config *cfg)
 	cfg->backend_timeout = 60;
 	cfg->backend_idle_timeout = 1;
 	cfg->backend_wait_warn = 1;
+	cfg->front_timeout = 10;
+	cfg->max_conns = 1024;
 	cfg->listen_mode = 0660;
 	cfg->x_for = 1;
 	cfg->x_proto = 1;

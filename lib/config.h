@@ -56,6 +56,8 @@ struct config {
 	int		 backend_max_conns;	/* 0: no bound */
 	double		 backend_idle_timeout;	/* 1 */
 	double		 backend_wait_warn;	/* 1 */
+	double		 front_timeout;		/* 10: a request head arrives whole */
+	int		 max_conns;		/* 1024: front connections open */
 	char		*listen_owner;		/* NULL: the gateway's user */
 	char		*listen_group;		/* NULL: the gateway's group */
 	int		 listen_mode;		/* 0660 */

@@ -71,15 +71,16 @@ PHP_CHILDREN = int(os.environ.get("BENCH_PHP_CHILDREN", "8"))
 NGINX_WORKERS = 1
 RELAY_FLOOR = os.path.join(harness.BUILDDIR, "tests", "bench", "relay_floor")
 
-# fastcgi.md 1.4: every connection nginx holds to a libfcgi responder,
-# busy (at most max_conns) or idle in its keep-alive cache (at most
-# keepalive), pins one thread:
+# fastcgi.md 1.4: every connection nginx holds to a plain libfcgi
+# responder (the echo app on the direct path), busy (at most max_conns)
+# or idle in its keep-alive cache (at most keepalive), pins one thread:
 #     threads >= nginx workers x (max_conns + keepalive).
-# The gateway keeps at most one backend connection per worker, so the
-# backend behind it needs as many threads as the gateway has workers.
+# The gateway parks idle connections and runs its default workers
+# (requests in flight, BENCH_WORKERS to change); it keeps at most one
+# backend connection per worker.
 MAX_CONNS = CONNS
-WORKERS = NGINX_WORKERS * (MAX_CONNS + KEEPALIVE)
-BACKEND_THREADS = WORKERS
+WORKERS = int(os.environ.get("BENCH_WORKERS", "16"))
+BACKEND_THREADS = NGINX_WORKERS * (MAX_CONNS + KEEPALIVE)
 
 XFF = "203.0.113.7, 198.51.100.23, 10.0.0.5"
 XPROTO = "https"

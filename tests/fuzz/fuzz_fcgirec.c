@@ -10,7 +10,9 @@
  * buffer, report content that adds up, and never accept anything after
  * END_REQUEST or after a failure.  The same bytes, split at NUL bytes
  * into name/value pairs, go through the PARAMS encoder, whose records
- * must decode back to the same pairs, whole pairs per record.
+ * must decode back to the same pairs, whole pairs per record.  The
+ * front's checks of a request head and of body records run on the same
+ * bytes and must stay within them.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -150,6 +152,34 @@ roundtrip(const unsigned char *data, size_t size)
 		abort();
 }
 
+/*
+ * The front's checks: a head found READY or MGMT covers bytes within the
+ * input, every prefix of a READY head needs more, and the body check
+ * stays within the input whatever the record state.
+ */
+static void
+front_checks(const unsigned char *data, size_t size)
+{
+	struct frec_head_info	 hi, h2;
+	const char		*why;
+	enum frec_head		 h;
+	size_t			 max = size > 0 ? (size_t)data[0] * 64 : 0;
+
+	h = frec_head_check(data, size, max, &hi);
+	if ((h == FHEAD_READY || h == FHEAD_MGMT || h == FHEAD_STRAY) &&
+	    (hi.len == 0 || hi.len > size))
+		abort();
+	if (h == FHEAD_READY) {
+		if (hi.params > max || hi.uri_off + hi.uri_len > size)
+			abort();
+		if (frec_head_check(data, hi.len - 1, max, &h2) == FHEAD_READY)
+			abort();
+	}
+	if (size >= 2)
+		(void)frec_body_check(data + 2, size - 2, data[0] % 3,
+		    data[1], 1, &why);
+}
+
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -163,5 +193,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	parse_all(data + 1, size - 1, step);
 	parse_all(data + 1, size - 1, size);
 	roundtrip(data + 1, size - 1);
+	front_checks(data, size);
 	return 0;
 }

@@ -163,6 +163,8 @@ has_line(const char *text, const char *line)
 	"backend_max_conns = 0\n"					\
 	"backend_idle_timeout = 1\n"					\
 	"backend_wait_warn = 1\n"					\
+	"front_timeout = 10\n"					\
+	"max_conns = 1024\n"					\
 	"user =\n"							\
 	"group =\n"							\
 	"pid =\n"							\
@@ -238,6 +240,8 @@ test_defaults(void **state)
 	    "# backend_max_conns = 0\n"
 	    "# backend_idle_timeout = 1\n"
 	    "# backend_wait_warn = 1\n"
+	    "# front_timeout = 10\n"
+	    "# max_conns = 1024\n"
 	    "# user =\n"
 	    "# group =\n"
 	    "# pid =\n"

@@ -500,6 +500,132 @@ test_parse_sticky_failure(void **state)
 	    FREC_FAIL);
 }
 
+/* A request head: BEGIN_REQUEST, PARAMS records of pairs, the empty one. */
+static size_t
+mkhead(unsigned char *buf, const unsigned char *pairs, size_t plen)
+{
+	size_t	n = frec_begin(buf, 1, 1);
+
+	if (plen > 0) {
+		memcpy(buf + n + FREC_HDRLEN, pairs, plen);
+		n += frec_wrap(buf + n, FREC_PARAMS, 1, plen);
+	}
+	n += frec_header(buf + n, FREC_PARAMS, 1, 0, 0);
+	return n;
+}
+
+static void
+test_head_ready_and_need(void **state)
+{
+	static const unsigned char	 pairs[] = "\013\004REQUEST_URI/abc";
+	unsigned char			 buf[128];
+	struct frec_head_info		 hi;
+	size_t				 n, k;
+
+	(void)state;
+	n = mkhead(buf, pairs, sizeof(pairs) - 1);
+	assert_int_equal(frec_head_check(buf, n, 1024, &hi), FHEAD_READY);
+	assert_int_equal(hi.len, n);
+	assert_int_equal(hi.id, 1);
+	assert_int_equal(hi.role, FREC_RESPONDER);
+	assert_int_equal(hi.keep, 1);
+	assert_int_equal(hi.uri_len, 4);
+	assert_memory_equal(buf + hi.uri_off, "/abc", 4);
+	/* every shorter prefix needs more */
+	for (k = 0; k < n; k++)
+		assert_int_equal(frec_head_check(buf, k, 1024, &hi),
+		    FHEAD_NEED);
+}
+
+static void
+test_head_too_large(void **state)
+{
+	/* the 96-byte pair: 1 GiB name and value lengths */
+	static const unsigned char	 pair[] = { 0xc0, 0, 0, 0, 0xc0, 0, 0,
+	    0, 'A' };
+	unsigned char			 buf[128];
+	struct frec_head_info		 hi;
+	size_t				 n = frec_begin(buf, 1, 0);
+
+	(void)state;
+	memcpy(buf + n + FREC_HDRLEN, pair, sizeof(pair));
+	n += frec_wrap(buf + n, FREC_PARAMS, 1, sizeof(pair));
+	assert_int_equal(frec_head_check(buf, n, 1024, &hi), FHEAD_TOO_LARGE);
+	assert_int_equal(hi.id, 1);
+	/* known from the length alone, before the data */
+	assert_int_equal(frec_head_check(buf, 16 + 8 + 8, 1024, &hi),
+	    FHEAD_TOO_LARGE);
+	/* the sum of the pairs counts too */
+	n = mkhead(buf, (const unsigned char *)"\001\010ABBBBBBBB", 11);
+	assert_int_equal(frec_head_check(buf, n, 10, &hi), FHEAD_READY);
+	assert_int_equal(frec_head_check(buf, n, 9, &hi), FHEAD_TOO_LARGE);
+}
+
+static void
+test_head_records(void **state)
+{
+	unsigned char		buf[128];
+	struct frec_head_info	hi;
+	size_t			n;
+
+	(void)state;
+	/* management record first: reported whole, with its type */
+	n = frec_header(buf, 42, 0, 0, 0);
+	assert_int_equal(frec_head_check(buf, n, 1024, &hi), FHEAD_MGMT);
+	assert_int_equal(hi.len, 8);
+	assert_int_equal(hi.type, 42);
+	/* ABORT_REQUEST for no request: dropped */
+	n = frec_header(buf, FREC_ABORT_REQUEST, 1, 0, 0);
+	assert_int_equal(frec_head_check(buf, n, 1024, &hi), FHEAD_STRAY);
+	/* STDIN before BEGIN_REQUEST, wrong version */
+	n = frec_header(buf, FREC_STDIN, 1, 0, 0);
+	assert_int_equal(frec_head_check(buf, n, 1024, &hi), FHEAD_BAD);
+	n = mkhead(buf, NULL, 0);
+	buf[0] = 2;
+	assert_int_equal(frec_head_check(buf, n, 1024, &hi), FHEAD_BAD);
+	/* a second BEGIN_REQUEST, a management record inside the params */
+	n = frec_begin(buf, 1, 1);
+	n += frec_begin(buf + n, 1, 1);
+	assert_int_equal(frec_head_check(buf, n, 1024, &hi), FHEAD_BAD);
+	n = frec_begin(buf, 1, 1);
+	n += frec_header(buf + n, 9, 0, 0, 0);
+	assert_int_equal(frec_head_check(buf, n, 1024, &hi), FHEAD_BAD);
+	/* params ending inside a pair */
+	n = mkhead(buf, (const unsigned char *)"\001\005AB", 3);
+	assert_int_equal(frec_head_check(buf, n, 1024, &hi), FHEAD_BAD);
+}
+
+static void
+test_body_check(void **state)
+{
+	unsigned char	 buf[64];
+	const char	*why = NULL;
+	size_t		 n;
+
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	/* content left in the record: one byte is enough */
+	assert_int_equal(frec_body_check(buf, 0, 5, 3, 1, &why), FBODY_NEED);
+	assert_int_equal(frec_body_check(buf, 1, 5, 3, 1, &why), FBODY_READY);
+	/* padding, then a STDIN header with content, or the empty one */
+	memset(buf, 0, 3);
+	n = 3 + frec_header(buf + 3, FREC_STDIN, 1, 4, 4);
+	assert_int_equal(frec_body_check(buf, n, 0, 3, 1, &why), FBODY_NEED);
+	buf[n] = 'x';
+	assert_int_equal(frec_body_check(buf, n + 1, 0, 3, 1, &why),
+	    FBODY_READY);
+	n = frec_header(buf, FREC_STDIN, 1, 0, 0);
+	assert_int_equal(frec_body_check(buf, n, 0, 0, 1, &why), FBODY_READY);
+	/* anything else: ABORT_REQUEST, GET_VALUES, another request */
+	n = frec_header(buf, FREC_ABORT_REQUEST, 1, 0, 0);
+	assert_int_equal(frec_body_check(buf, n, 0, 0, 1, &why), FBODY_BAD);
+	assert_non_null(why);
+	n = frec_header(buf, 9, 0, 0, 0);
+	assert_int_equal(frec_body_check(buf, n, 0, 0, 1, &why), FBODY_BAD);
+	n = frec_header(buf, FREC_STDIN, 2, 0, 0);
+	assert_int_equal(frec_body_check(buf, n, 0, 0, 1, &why), FBODY_BAD);
+}
+
 int
 main(void)
 {
@@ -520,6 +646,10 @@ main(void)
 		cmocka_unit_test(test_parse_end_bad_length),
 		cmocka_unit_test(test_parse_after_end),
 		cmocka_unit_test(test_parse_sticky_failure),
+		cmocka_unit_test(test_head_ready_and_need),
+		cmocka_unit_test(test_head_too_large),
+		cmocka_unit_test(test_head_records),
+		cmocka_unit_test(test_body_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

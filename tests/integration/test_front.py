@@ -1,0 +1,460 @@
+#!/usr/bin/env python3
+"""The front side of xff-gateway under hostile and idle web-server
+connections: connections are parked, not served by a thread each, and
+nothing a client sends on the socket can crash the daemon, grow its
+memory without bound or hold a worker.
+
+Each scenario starts its own gateway (echo backend behind it), sends raw
+FastCGI or goes through nginx, then checks that the daemon is alive, that
+its memory stayed bounded where it matters, and that a probe request is
+answered while the hostile connections are still open.
+
+Each scenario prints "ok NAME" or "FAIL NAME"; the last line is
+"N passed, M failed"; the exit status is 1 when any failed.
+"""
+import os
+import re
+import resource
+import socket
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True     # the source tree may be read-only
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as H  # noqa: E402
+from harness import Failure, check, eq, wait_for  # noqa: E402
+import badbackend as BB  # noqa: E402
+
+PEER = "127.0.0.1"
+GET_VALUES, UNKNOWN_TYPE = 9, 11
+# a probe must come back well within this, where a pinned worker never
+# answers at all
+PROBE_TIMEOUT = 10.0
+
+
+def ini(backend, gateway=None, level="info"):
+    g = {"backend": "unix:" + backend, "workers": 1, "connect_timeout": 2,
+         "backend_timeout": 5, "keep_conn": "yes", "front_timeout": 2}
+    g.update(H.drop_to())
+    g.update(gateway or {})
+    return H.ini_text((("gateway", g), ("trust", {"x_for": 1}),
+                       ("log", {"level": level, "target": "stderr"})))
+
+
+def enc_len(n):
+    return bytes([n]) if n < 128 else (n | 0x80000000).to_bytes(4, "big")
+
+
+def pairs_bytes(pairs):
+    out = b""
+    for k, v in pairs:
+        k, v = k.encode(), v.encode()
+        out += enc_len(len(k)) + enc_len(len(v)) + k + v
+    return out
+
+
+def begin(keep=True, rid=1):
+    return BB.record(BB.BEGIN, bytes([0, 1, 1 if keep else 0, 0, 0, 0, 0, 0]),
+                     rid)
+
+
+def params(uri="/probe"):
+    path, _, query = uri.partition("?")
+    return [("REQUEST_METHOD", "GET"), ("REQUEST_URI", uri),
+            ("SCRIPT_NAME", path), ("DOCUMENT_URI", path),
+            ("QUERY_STRING", query), ("REMOTE_ADDR", PEER),
+            ("REMOTE_PORT", "40000"), ("SERVER_NAME", "localhost"),
+            ("SERVER_PORT", "80"), ("SERVER_PROTOCOL", "HTTP/1.1"),
+            ("HTTP_HOST", "localhost")]
+
+
+def head(uri="/probe", keep=True):
+    return (begin(keep) + BB.record(BB.PARAMS, pairs_bytes(params(uri)))
+            + BB.record(BB.PARAMS, b""))
+
+
+def request_bytes(uri="/probe", body=b"", keep=False):
+    out = head(uri, keep)
+    if body:
+        out += BB.record(BB.STDIN, body)
+    return out + BB.record(BB.STDIN, b"")
+
+
+def status_of(ans):
+    m = re.search(rb"^Status:\s*(\d+)", ans.stdout.split(b"\r\n\r\n")[0],
+                  re.M)
+    return int(m.group(1)) if m else (200 if ans.stdout else None)
+
+
+def probe(gw, what):
+    """A plain request on a new connection: answered 200 in time."""
+    t0 = time.monotonic()
+    data, timed_out = H.fcgi_exchange(gw.sock, request_bytes(), PROBE_TIMEOUT,
+                                      tolerant=True)
+    ans = H.parse_answer(data)
+    check(not timed_out and status_of(ans) == 200,
+          "%s: a probe request is not answered" % what,
+          "timed out: %s, after %.1f s" % (timed_out, time.monotonic() - t0),
+          "answer: %r" % data[:200], "log: " + gw.log_text()[-1500:])
+    return time.monotonic() - t0
+
+
+def connect(gw):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(PROBE_TIMEOUT)
+    s.connect(gw.sock)
+    return s
+
+
+def kb(pid, field):
+    text = H.read_text("/proc/%d/status" % pid)
+    m = re.search(r"^%s:\s*(\d+)" % field, text, re.M)
+    return int(m.group(1)) if m else 0
+
+
+def read_until_close(s, deadline):
+    """Reads until the peer closes (True) or deadline seconds pass."""
+    s.settimeout(0.5)
+    data = b""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            continue
+        except OSError:
+            return True, data
+        if not d:
+            return True, data
+        data += d
+    return False, data
+
+
+class Suite:
+    def __init__(self):
+        self.env = H.Env("xffgw-front")
+        self._echo = None
+        self.n = 0
+
+    def gateway(self, gateway=None, level="info"):
+        if self._echo is None or not self._echo[0].alive():
+            self._echo = self.env.echo_app("echo", threads=64)
+        self.n += 1
+        return self.env.gateway(ini(self._echo[1], gateway, level),
+                                "gw-%d" % self.n, error=Failure)
+
+    def close(self):
+        self.env.close()
+
+
+TESTS, _scenario = H.scenarios()
+
+
+def scenario(fn):
+    """A scenario whose returned text is printed as its evidence."""
+    def run(s):
+        note = fn(s)
+        if note:
+            print("    " + note)
+    run.__name__ = fn.__name__
+    run.__doc__ = fn.__doc__
+    return _scenario(run)
+
+
+@scenario
+def crash_pair(s):
+    """A 96-byte PARAMS pair announcing 1 GiB name and value lengths is
+    refused (400) before libfcgi sees it; the daemon lives on."""
+    gw = s.gateway()
+    pair = enc_len(0x40000000) + enc_len(0x40000000) + b"A" * 80
+    raw = begin(False) + BB.record(BB.PARAMS, pair)
+    data, _ = H.fcgi_exchange(gw.sock, raw, PROBE_TIMEOUT, tolerant=True)
+    check(gw.alive(), "the daemon died", gw.log_text()[-1500:])
+    eq(status_of(H.parse_answer(data)), 400, "answer to the pair")
+    probe(gw, "after the pair")
+    return "96-byte pair answered 400, daemon alive"
+
+
+@scenario
+def huge_params(s):
+    """4 connections sending 300 MB of PARAMS each: refused once over the
+    params limit; peak RSS stays small."""
+    gw = s.gateway({"workers": 4})
+    pid = gw.popen.pid
+    chunk = pairs_bytes([("HTTP_X_%d" % i, "v" * 60000) for i in range(1)])
+    rec = BB.record(BB.PARAMS, chunk)
+    sent = [0] * 4
+
+    def flood(i):
+        try:
+            c = connect(gw)
+            c.sendall(begin(False))
+            while sent[i] < 300 * 1024 * 1024:
+                c.sendall(rec)
+                sent[i] += len(rec)
+        except OSError:
+            pass
+    ts = [threading.Thread(target=flood, args=(i,)) for i in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(120)
+    check(gw.alive(), "the daemon died", gw.log_text()[-1500:])
+    hwm = kb(pid, "VmHWM")
+    check(H.VALGRIND or hwm < 64 * 1024, "peak RSS %d kB after 4 x 300 MB of PARAMS" % hwm)
+    check(max(sent) < 300 * 1024 * 1024,
+          "a 300 MB head was read to its end", sent)
+    probe(gw, "after the PARAMS flood")
+    return "peak RSS %d kB; bytes taken before the refusal: %s" % (
+        hwm, [x // 1024 for x in sent])
+
+
+@scenario
+def mgmt_flood(s):
+    """2 M unknown management records on one connection are answered
+    FCGI_UNKNOWN_TYPE one by one, without RSS growth."""
+    gw = s.gateway()
+    pid = gw.popen.pid
+    probe(gw, "before")
+    before = kb(pid, "VmRSS")
+    # under valgrind every record costs far more: fewer, and no RSS bound
+    n = 20000 if H.VALGRIND else 2000000
+    rec = bytes([1, 42, 0, 0, 0, 0, 0, 0])
+    c = connect(gw)
+    got = [0, b""]
+
+    def reader():
+        c.settimeout(30)
+        try:
+            while got[0] < 16 * n:
+                d = c.recv(1 << 20)
+                if not d:
+                    break
+                if not got[1]:
+                    got[1] = d[:16]
+                got[0] += len(d)
+        except OSError:
+            pass
+    t = threading.Thread(target=reader)
+    t.start()
+    batch = rec * 65536
+    try:
+        for _ in range(n // 65536):
+            c.sendall(batch)
+        c.sendall(rec * (n % 65536))
+    except OSError:
+        pass
+    t.join(120)
+    c.close()
+    check(gw.alive(), "the daemon died", gw.log_text()[-1500:])
+    after = kb(pid, "VmRSS")
+    eq(got[0], 16 * n, "answer bytes")
+    check(got[1][:2] == bytes([1, UNKNOWN_TYPE]),
+          "no FCGI_UNKNOWN_TYPE answer", got[1])
+    check(H.VALGRIND or after - before < 8 * 1024, "RSS grew from %d to %d kB" % (
+        before, after))
+    probe(gw, "after the management flood")
+    return "%d answer bytes; RSS %d -> %d kB" % (got[0], before, after)
+
+
+def stray(kind):
+    if kind == "abort":
+        return BB.record(BB.ABORT, b"")
+    if kind == "begin":
+        return begin(True)
+    body = pairs_bytes([("FCGI_MPXS_CONNS", "")])
+    return BB.record(GET_VALUES, body, 0)
+
+
+@scenario
+def stray_records(s):
+    """ABORT_REQUEST, a second BEGIN_REQUEST or FCGI_GET_VALUES after the
+    params, in the middle of the body or after it, on a kept connection
+    left open: the one worker is not held, a probe is answered."""
+    gw = s.gateway({"workers": 1})
+    rows = []
+    for kind in ("abort", "begin", "get_values"):
+        for where in ("after_params", "mid_body", "after_body"):
+            c = connect(gw)
+            raw = head("/stray", keep=True)
+            body1 = BB.record(BB.STDIN, b"x" * 100)
+            body2 = BB.record(BB.STDIN, b"y" * 100) + BB.record(BB.STDIN, b"")
+            if where == "after_params":
+                raw += stray(kind) + body1 + body2
+            elif where == "mid_body":
+                raw += body1 + stray(kind) + body2
+            else:
+                raw += body1 + body2 + stray(kind)
+            c.sendall(raw)
+            t = probe(gw, "%s %s" % (kind, where))
+            check(gw.alive(), "the daemon died", gw.log_text()[-1500:])
+            rows.append("%s/%s %.2fs" % (kind, where, t))
+            c.close()
+    return ", ".join(rows)
+
+
+@scenario
+def silent_and_half_sent(s):
+    """A silent connection, one sending only BEGIN_REQUEST and one
+    stopping mid-PARAMS hold no worker (one worker, probe answered), and
+    are closed after front_timeout."""
+    gw = s.gateway({"workers": 1, "front_timeout": 2})
+    silent = connect(gw)
+    only_begin = connect(gw)
+    only_begin.sendall(begin())
+    half = connect(gw)
+    half.sendall(head()[:40])
+    t = probe(gw, "with silent and half-sent connections")
+    closed = [read_until_close(c, 15)[0] for c in (silent, only_begin, half)]
+    eq(closed, [True, True, True], "closed after front_timeout")
+    check(wait_for(lambda: "front_timeout" in gw.log_text(), 10),
+          "no front_timeout log line", gw.log_text()[-1500:])
+    probe(gw, "after the timeouts")
+    return "probe in %.2f s; the three connections closed" % t
+
+
+@scenario
+def idle_400(s):
+    """400 silent connections do not delay a real request: answered
+    within 1 s."""
+    gw = s.gateway({"workers": 16, "front_timeout": 30})
+    conns = [connect(gw) for _ in range(400)]
+    time.sleep(0.5)
+    t = probe(gw, "with 400 silent connections")
+    check(t < (5.0 if H.VALGRIND else 1.0), "the request took %.2f s" % t)
+    for c in conns:
+        c.close()
+    return "answered in %.3f s" % t
+
+
+@scenario
+def overload_503(s):
+    """max_conns reached: a new connection is answered 503 and counted."""
+    gw = s.gateway({"workers": 2, "max_conns": 3, "front_timeout": 30})
+    # the start-up probe's connection is gone first
+    check(wait_for(lambda: H.unix_connections(gw.sock) == 0, 10),
+          "connections left open after start-up")
+    conns = [connect(gw) for _ in range(3)]
+    time.sleep(0.3)
+    data, _ = H.fcgi_exchange(gw.sock, request_bytes(), PROBE_TIMEOUT,
+                              tolerant=True)
+    eq(status_of(H.parse_answer(data)), 503, "answer over max_conns",
+       gw.log_text()[-1500:])
+    check(wait_for(lambda: "connections_exhausted" in gw.log_text(), 5),
+          "no log line", gw.log_text()[-1500:])
+    for c in conns:
+        c.close()
+    check(wait_for(lambda: status_of(H.parse_answer(H.fcgi_exchange(
+        gw.sock, request_bytes(), PROBE_TIMEOUT, tolerant=True)[0])) == 200,
+        10), "not served again once connections closed")
+    return "503 at max_conns, 200 again after"
+
+
+@scenario
+def nginx_keepalive_more_conns(s):
+    """nginx keeps more connections than there are workers (2 workers,
+    keepalive 32, 24 clients): no request stalls."""
+    gw = s.gateway({"workers": 2, "front_timeout": 30})
+    port = H.free_port()
+    ups = ("upstream gw { server unix:%s max_conns=64; keepalive 32; }\n"
+           % gw.sock)
+    loc = ("location / {\n include fastcgi_params;\n fastcgi_keep_conn on;\n"
+           " fastcgi_pass gw;\n fastcgi_read_timeout 30s;\n}\n")
+    ng = s.env.nginx(H.server_block(port, loc), ups, name="ng-ka-%d" % s.n,
+                     workers=2)
+    s.env.wait_socket(ng, ("127.0.0.1", port))
+    errors, slow = [], []
+
+    def client(i):
+        for _ in range(15):
+            t0 = time.monotonic()
+            try:
+                r = H.request(port, "/ka?%d" % i, timeout=10)
+                if r.status != 200:
+                    errors.append(r.status)
+            except Exception as e:  # noqa: BLE001
+                errors.append(repr(e))
+            if time.monotonic() - t0 > 3:
+                slow.append(time.monotonic() - t0)
+    ts = [threading.Thread(target=client, args=(i,)) for i in range(24)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(120)
+    check(not errors, "%d failed requests" % len(errors), errors[:5])
+    check(not slow, "%d requests slower than 3 s" % len(slow), slow[:5])
+    return "360 requests through nginx keep-alive, none slow"
+
+
+def answer_on(c, timeout=PROBE_TIMEOUT):
+    """Reads one answer (up to END_REQUEST) from the connection c."""
+    c.settimeout(timeout)
+    data = b""
+    try:
+        while True:
+            ans = H.parse_answer(data)
+            if ans.end is not None:
+                return ans
+            d = c.recv(65536)
+            if not d:
+                return H.parse_answer(data)
+            data += d
+    except OSError:
+        return H.parse_answer(data)
+
+
+@scenario
+def drain_kept(s):
+    """SIGTERM with one worker busy on a slow request, another request
+    already sent on a second kept connection and a third connection
+    idle: both requests are answered, the idle connection is closed, the
+    daemon exits."""
+    gw = s.gateway({"workers": 1, "front_timeout": 30})
+    a, b, idle = connect(gw), connect(gw), connect(gw)
+    a.sendall(request_bytes("/slow?sleep=1", keep=True))
+    time.sleep(0.3)
+    b.sendall(request_bytes("/queued", keep=True))
+    time.sleep(0.2)
+    gw.popen.send_signal(15)
+    ra, rb = answer_on(a), answer_on(b)
+    eq((status_of(ra), status_of(rb)), (200, 200),
+       "answers to the request in flight and to the one already sent",
+       gw.log_text()[-1500:])
+    check(read_until_close(idle, 10)[0], "the idle connection stays open")
+    check(wait_for(lambda: gw.popen.poll() is not None, 15),
+          "the daemon did not exit")
+    eq(gw.popen.returncode, 0, "exit status")
+    return "both answered 200, idle connection closed, exit 0"
+
+
+@scenario
+def status_while_busy(s):
+    """The status page answers while the only worker is busy, and shows
+    it busy."""
+    gw = s.gateway({"workers": 1, "status_uri": "/xff-status",
+                    "front_timeout": 30})
+    a = connect(gw)
+    a.sendall(request_bytes("/slow?sleep=2", keep=False))
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    data, timed_out = H.fcgi_exchange(gw.sock, request_bytes("/xff-status"),
+                                      PROBE_TIMEOUT, tolerant=True)
+    t = time.monotonic() - t0
+    ans = H.parse_answer(data)
+    check(not timed_out and t < 1.5, "status page took %.2f s" % t)
+    check(b"xff_gateway_workers_busy 1" in ans.stdout,
+          "workers_busy is not 1", ans.stdout[:2000])
+    eq(status_of(answer_on(a)), 200, "the slow request")
+    return "status page in %.3f s with the worker busy" % t
+
+
+def main(argv):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 4096 and (hard == resource.RLIM_INFINITY or hard >= 4096):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (4096, hard))
+    return H.run_scenarios(argv, TESTS, Suite, timed=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
