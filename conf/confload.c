@@ -53,14 +53,6 @@ static struct dsink *ini_current;
 static int	ini_errback(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 
-/* Returns 1 for the ASCII white space iniparser strips (isspace in C). */
-static int
-isblankish(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-	    c == '\v' || c == '\f';
-}
-
 /* Turns iniparser's messages for the current load into errors. */
 static int
 ini_errback(const char *fmt, ...)
@@ -79,7 +71,7 @@ ini_errback(const char *fmt, ...)
 		(void)va_arg(ap, const char *);
 		line = va_arg(ap, int);
 		text = va_arg(ap, const char *);
-		for (p = text; isblankish(*p); p++)
+		for (p = text; ini_isblank(*p); p++)
 			;
 		if (*p == '[' && strchr(p, ']') != NULL)
 			hint = " (a section line takes no comment)";

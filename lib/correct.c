@@ -910,7 +910,7 @@ xff_correct(const struct config *cfg, const struct param *in, size_t nin,
 	r->peer = incoming(&w, P_REMOTE_ADDR);
 	r->method = incoming(&w, P_REQUEST_METHOD);
 	r->uri = incoming(&w, P_REQUEST_URI);
-	b.trusted = (cfg->proxies.n == 0 && !cfg->proxies.has_unix) ||
+	b.trusted = !proxies_set(cfg) ||
 	    cidrset_match_peer(&cfg->proxies, r->peer.p != NULL ? r->peer :
 	    XSTR_LIT(""));
 	xlist_parse(incoming(&w, P_XFF), &xff);

@@ -25,8 +25,8 @@ struct scan {
 };
 
 /* Returns 1 for the ASCII white space iniparser strips (isspace in C). */
-static int
-isblankish(char c)
+int
+ini_isblank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
 	    c == '\v' || c == '\f';
@@ -121,7 +121,7 @@ check_exempt(struct scan *s, const char *p, const char *end, unsigned lineno)
 {
 	const char	*q;
 
-	while (p < end && isblankish(*p))
+	while (p < end && ini_isblank(*p))
 		p++;
 	if (p < end && (*p == '"' || *p == '\'')) {
 		/* Quoted: iniparser keeps up to the closing quote. */
@@ -129,7 +129,7 @@ check_exempt(struct scan *s, const char *p, const char *end, unsigned lineno)
 		if (q == NULL)
 			return;
 		p = q + 1;
-		while (p < end && isblankish(*p))
+		while (p < end && ini_isblank(*p))
 			p++;
 		if (p == end)
 			return;
@@ -166,9 +166,9 @@ scan_line(struct scan *s, const char *line, size_t len, unsigned lineno,
 
 	p = line;
 	end = line + len;
-	while (p < end && isblankish(*p))
+	while (p < end && ini_isblank(*p))
 		p++;
-	while (end > p && isblankish(end[-1]))
+	while (end > p && ini_isblank(end[-1]))
 		end--;
 	if (p == end)
 		return;
@@ -181,9 +181,9 @@ scan_line(struct scan *s, const char *line, size_t len, unsigned lineno,
 	if (*p == '[' && end[-1] == ']') {
 		q = memchr(p, ']', (size_t)(end - p));
 		p++;
-		while (p < q && isblankish(*p))
+		while (p < q && ini_isblank(*p))
 			p++;
-		while (q > p && isblankish(q[-1]))
+		while (q > p && ini_isblank(q[-1]))
 			q--;
 		if (p == q) {
 			dsayline(s->ds, lineno, "empty section name");
@@ -200,7 +200,7 @@ scan_line(struct scan *s, const char *line, size_t len, unsigned lineno,
 	if ((eq = memchr(p, '=', (size_t)(end - p))) == NULL || eq == p)
 		return;		/* iniparser reports the syntax error */
 	q = eq;
-	while (q > p && isblankish(q[-1]))
+	while (q > p && ini_isblank(q[-1]))
 		q--;
 	if ((key = record_key(s, p, (size_t)(q - p), lineno)) == NULL) {
 		s->nomem = 1;
@@ -243,7 +243,7 @@ ini_scan_text(struct dsink *ds, const char *text, size_t len,
 		memcpy(join + jlen, p, n);
 		jlen += n;
 		p += n;
-		while (jlen > 0 && isblankish(join[jlen - 1]))
+		while (jlen > 0 && ini_isblank(join[jlen - 1]))
 			jlen--;
 		if (jlen > 0 && join[jlen - 1] == '\\') {
 			jlen--;

@@ -34,6 +34,9 @@ struct ini_scan {
 int	ini_scan_text(struct dsink *ds, const char *text, size_t len,
 	    struct ini_scan *out);
 
+/* Returns 1 for the ASCII white space iniparser strips (isspace in C). */
+int	ini_isblank(char c);
+
 /* Returns the line of section:key (lower case), or 0 when not recorded. */
 unsigned ini_scan_line(const struct ini_scan *sc, const char *section,
 	    const char *key);

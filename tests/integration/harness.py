@@ -526,6 +526,40 @@ class Proc:
         return read_text(self.log) if self.log else ""
 
 
+class Stopper:
+    """Processes and in-process servers a scenario started, stopped by
+    PID (or by their stop()) on exit, failure or not."""
+
+    def __init__(self, env):
+        self.env = env
+        self.items = []
+
+    def add(self, x):
+        self.items.append(x)
+        return x
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        verdict = None
+        for x in reversed(self.items):
+            try:
+                if isinstance(x, Proc):
+                    self.env.stop(x)
+                else:
+                    x.stop()
+            except HarnessError as e:
+                # valgrind's verdict on a stopped gateway fails the scenario
+                sys.stderr.write("stopping: %s\n" % e)
+                verdict = verdict or e
+            except Exception as e:
+                sys.stderr.write("stopping: %r\n" % e)
+        if verdict is not None and exc[0] is None:
+            raise verdict
+        return False
+
+
 class Env:
     """A temporary directory and the processes started in it."""
 

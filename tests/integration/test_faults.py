@@ -40,7 +40,7 @@ import time
 sys.dont_write_bytecode = True     # the source tree may be read-only
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
-from harness import Failure, Skip, check, eq, wait_for  # noqa: E402
+from harness import Failure, Skip, Stopper, check, eq, wait_for  # noqa: E402
 import badbackend as BB  # noqa: E402
 
 PEER = "127.0.0.1"          # nginx's REMOTE_ADDR
@@ -188,40 +188,6 @@ class Suite:
 
 
 TESTS, scenario = H.scenarios()
-
-
-class Stopper:
-    """Processes and in-process servers a scenario started, stopped by
-    PID (or by their stop()) on exit, failure or not."""
-
-    def __init__(self, env):
-        self.env = env
-        self.items = []
-
-    def add(self, x):
-        self.items.append(x)
-        return x
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        verdict = None
-        for x in reversed(self.items):
-            try:
-                if isinstance(x, H.Proc):
-                    self.env.stop(x)
-                else:
-                    x.stop()
-            except H.HarnessError as e:
-                # valgrind's verdict on a stopped gateway fails the scenario
-                sys.stderr.write("stopping: %s\n" % e)
-                verdict = verdict or e
-            except Exception as e:
-                sys.stderr.write("stopping: %r\n" % e)
-        if verdict is not None and exc[0] is None:
-            raise verdict
-        return False
 
 
 # ------------------------------------------------------------ backend faults

@@ -31,7 +31,7 @@ import time
 sys.dont_write_bytecode = True     # the source tree may be read-only
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
-from harness import Failure, check, eq  # noqa: E402
+from harness import Failure, Stopper, check, eq  # noqa: E402
 
 DROP_TO = H.drop_to()
 STATUS = "/xff-status"
@@ -148,34 +148,6 @@ class Suite:
 
 
 TESTS, scenario = H.scenarios()
-
-
-class Stopper:
-    """Processes a scenario started, stopped by PID on exit."""
-
-    def __init__(self, env):
-        self.env = env
-        self.procs = []
-
-    def add(self, p):
-        self.procs.append(p)
-        return p
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        verdict = None
-        for p in reversed(self.procs):
-            try:
-                self.env.stop(p)
-            except H.HarnessError as e:
-                # valgrind's verdict on a stopped gateway fails the scenario
-                sys.stderr.write("stopping: %s\n" % e)
-                verdict = verdict or e
-        if verdict is not None and exc[0] is None:
-            raise verdict
-        return False
 
 
 def front(s, st, gateways):
