@@ -372,6 +372,24 @@ head_is_status(const struct config *cfg, const unsigned char *p,
 }
 
 /*
+ * Returns the current configuration, held by the worker until the next
+ * reload: a request takes no lock for it.
+ */
+static const struct config *
+worker_cfg(struct worker *w)
+{
+	unsigned	gen = cfgref_gen();
+
+	if (w->cref != NULL && w->cref->gen != gen) {
+		cfgref_put(w->cref);
+		w->cref = NULL;
+	}
+	if (w->cref == NULL)
+		w->cref = cfgref_get();
+	return &w->cref->cfg;
+}
+
+/*
  * Serves the request whose head is present on c, then parks or frees c.
  * Returns 1 when the caller owns c again (conn_park()).
  */
@@ -379,19 +397,13 @@ static int
 serve(struct worker *w, struct conn *c)
 {
 	unsigned char	b;
-	unsigned	gen = cfgref_gen();
 
 	atomic_store(&c->deadline, 0);
 	if (fcgx_next(&c->req) != FCGX_NEXT_REQUEST) {
 		conn_free(c);
 		return 0;
 	}
-	if (w->cref != NULL && w->cref->gen != gen) {
-		cfgref_put(w->cref);
-		w->cref = NULL;
-	}
-	if (w->cref == NULL)
-		w->cref = cfgref_get();
+	(void)worker_cfg(w);
 	front_serve(&w->front, &w->cref->cfg, w->cref->gen, &c->req);
 	FCGX_Finish_r(&c->req);
 	if (fcgx_fd(&c->req) < 0) {
@@ -425,7 +437,6 @@ static void
 conn_ready(struct worker *w, struct conn *c)
 {
 	struct frec_head_info	 hi;
-	struct cfgref		*cr;
 	enum frec_head		 h;
 	size_t			 turn = 0;
 	ssize_t			 n;
@@ -452,7 +463,8 @@ conn_ready(struct worker *w, struct conn *c)
 		case FHEAD_NEED:
 			dl = atomic_load(&c->deadline);
 			if (dl == 0)
-				dl = clock_ms() + front_timeout_ms();
+				dl = clock_ms() +
+				    dial_ms(worker_cfg(w)->front_timeout);
 			if (conn_park(c, dl, 0))
 				continue;
 			return;
@@ -493,9 +505,7 @@ conn_ready(struct worker *w, struct conn *c)
 		case FHEAD_READY:
 			break;
 		}
-		cr = cfgref_get();
-		status = head_is_status(&cr->cfg, w->peek, &hi);
-		cfgref_put(cr);
+		status = head_is_status(worker_cfg(w), w->peek, &hi);
 		if (busy_take()) {
 			again = serve(w, c);
 			busy_give();
@@ -571,6 +581,7 @@ on_listen(struct worker *w)
 	socklen_t		 sl = sizeof(ss);
 	struct conn		*c;
 	char			 ip[INET6_ADDRSTRLEN];
+	long long		 ms;
 	int			 fd, i, one = 1, err;
 
 	fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
@@ -629,11 +640,12 @@ on_listen(struct worker *w)
 	c->fd = fd;
 	c->in_set = 0;
 	fcgx_conn(&c->req, fd);
-	if (dial_sock_timeout(fd, SO_RCVTIMEO, (int)front_timeout_ms()) == -1) {
+	ms = dial_ms(worker_cfg(w)->front_timeout);
+	if (dial_sock_timeout(fd, SO_RCVTIMEO, (int)ms) == -1) {
 		conn_free(c);
 		return;
 	}
-	atomic_store(&c->deadline, clock_ms() + front_timeout_ms());
+	atomic_store(&c->deadline, clock_ms() + ms);
 	conn_ready(w, c);
 }
 

@@ -32,6 +32,10 @@ front_check(FCGX_Request *req, const char **why)
 	need = st.clen > 0 ? 1 : st.plen + FREC_HDRLEN + 1;
 	have = st.rawlen < need ? st.rawlen : need;
 	memcpy(buf, st.raw, have);
+	/* the empty STDIN record (the end) is whole without a content byte */
+	if (have < need && frec_body_check(buf, have, st.clen, st.plen,
+	    (unsigned)req->requestId, why) == FBODY_READY)
+		return FRONT_IN_READY;
 	if (have < need) {
 		n = recv(fcgx_fd(req), buf + have, need - have,
 		    MSG_PEEK | MSG_DONTWAIT);

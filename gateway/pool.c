@@ -55,6 +55,7 @@ static struct {
 	pthread_t		 sweeper;
 	int			 ready;		/* sweep_cv initialized */
 	int			 sweeping;	/* the sweeper runs */
+	int			 sweep_idle;	/* it sleeps without a deadline */
 	int			 stop;
 	struct idle		*ring;
 	size_t			 cap, head, n;	/* head: the oldest */
@@ -231,9 +232,11 @@ sweeper_main(void *arg)
 	while (!P.stop) {
 		next = sweep(clock_ms());
 		publish();
-		if (next == -1)
+		if (next == -1) {
+			P.sweep_idle = 1;
 			pthread_cond_wait(&P.sweep_cv, &P.mtx);
-		else {
+			P.sweep_idle = 0;
+		} else {
 			ts = abs_ts(next);
 			pthread_cond_timedwait(&P.sweep_cv, &P.mtx, &ts);
 		}
@@ -546,7 +549,8 @@ keep_back(struct pool_conn *c, long long now)
 	}
 	if (P.n == P.cap)
 		close_oldest();
-	if (P.n == 0)
+	/* a sweeper with a deadline wakes before this one's: no signal */
+	if (P.n == 0 && P.sweep_idle)
 		pthread_cond_signal(&P.sweep_cv);
 	e = &P.ring[(P.head + P.n) % P.cap];
 	e->fd = c->fd;
