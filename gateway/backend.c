@@ -39,6 +39,9 @@ struct relay {
 	const struct config	*cfg;
 	FCGX_Request		*req;
 	struct pool_conn	*c;		/* the backend connection */
+	const struct params	*pl;		/* the corrected params */
+	int			 attempt;	/* 1: the retry */
+	int			 refused;	/* a param too long: 400 */
 	int			 reused;	/* it came from the pool */
 	int			 timeout;	/* backend_timeout in ms */
 	size_t			 wlen;		/* bytes queued in b->buf */
@@ -71,7 +74,10 @@ backend_init(struct backend *b)
 	memset(b, 0, sizeof(*b));
 	b->buf = malloc(BACKEND_BUFSZ);
 	b->spill = malloc(BACKEND_SPILLSZ);
-	if (b->buf == NULL || b->spill == NULL) {
+	b->r = calloc(1, sizeof(*b->r));
+	b->conn = calloc(1, sizeof(*b->conn));
+	if (b->buf == NULL || b->spill == NULL || b->r == NULL ||
+	    b->conn == NULL) {
 		backend_free(b);
 		return -1;
 	}
@@ -84,8 +90,12 @@ backend_free(struct backend *b)
 {
 	free(b->buf);
 	free(b->spill);
+	free(b->r);
+	free(b->conn);
 	b->buf = NULL;
 	b->spill = NULL;
+	b->r = NULL;
+	b->conn = NULL;
 }
 
 /* Formats a socket spec for the log. */
@@ -603,7 +613,7 @@ rl_got(struct relay *r, enum pool_got got)
  */
 static void
 rl_reset(struct relay *r, struct backend *b, const struct config *cfg,
-    FCGX_Request *req)
+    FCGX_Request *req, const struct params *pl)
 {
 	struct pool_conn	*c = r->c;
 	int			 reused = r->reused;
@@ -614,6 +624,7 @@ rl_reset(struct relay *r, struct backend *b, const struct config *cfg,
 	r->b = b;
 	r->cfg = cfg;
 	r->req = req;
+	r->pl = pl;
 	r->timeout = dial_ms(cfg->backend_timeout);
 	r->front_timeout = dial_ms(cfg->front_timeout);
 	frec_parser_init(&r->p, REQ_ID);
@@ -640,57 +651,64 @@ log_wait(const struct relay *r)
 }
 
 /*
- * Sends the request and relays the answer on the connection in r->c,
- * retrying once on a new connection when a kept one turns out stale.
- * r->ended, r->front_err and r->why tell how it ended.
+ * After a failed attempt: when a kept connection the backend had closed
+ * failed before any answer (some backends ignore FCGI_KEEP_CONN and
+ * close right after END_REQUEST), and no body byte was taken from the
+ * front yet, and either the request did not go out whole or it is
+ * idempotent, prepares a second attempt on a new connection.  Returns 1
+ * when it did.
  */
-static void
-rl_exchange(struct relay *r, const struct params *pl)
+static int
+rl_retry(struct relay *r)
 {
-	struct backend		*b = r->b;
-	const struct config	*cfg = r->cfg;
-	FCGX_Request		*req = r->req;
-	int			 attempt, rc;
+	if (r->attempt > 0 || r->front_err || !r->reused || !r->peer_gone ||
+	    r->body != 0 || r->gotany || r->relayed ||
+	    !(r->senderr || idempotent(r->req)))
+		return 0;
+	log_msg(LOG_LVL_DEBUG, NULL, "backend_retry "
+	    "reason=stale_kept_connection");
+	rl_reset(r, r->b, r->cfg, r->req, r->pl);
+	r->attempt = 1;
+	return rl_got(r, pool_redial(r->cfg, r->c)) == 0;
+}
 
-	for (attempt = 0;; attempt++) {
-		if ((rc = rl_head(r, pl)) == 0 &&
-		    ((rc = rl_body(r)) == 0 || rc == 2))
+/*
+ * Sends the request and relays the answer on the connection in r->c,
+ * retrying once (rl_retry()).  With may_wait set, returns RELAY_WAIT
+ * once the whole request is out and nothing has come back yet: the
+ * caller waits for the connection to become readable and calls
+ * backend_resume().  Otherwise returns RELAY_DONE: r->ended,
+ * r->front_err and r->why tell how it ended.
+ */
+static enum relay_step
+rl_run(struct relay *r, int may_wait)
+{
+	int	rc;
+
+	for (;;) {
+		if ((rc = rl_head(r, r->pl)) == 0)
+			rc = rl_body(r);
+		if (rc == 0 && may_wait && !r->gotany && !r->ended)
+			return RELAY_WAIT;
+		if (rc == 0 || rc == 2)
 			rc = rl_wait(r);
-		if (rc >= 0 || r->front_err)
-			break;
-		/*
-		 * A kept connection the backend had closed (some backends
-		 * ignore FCGI_KEEP_CONN and close right after END_REQUEST)
-		 * fails before any answer.  Retry once on a new connection
-		 * when no body byte was taken from the front yet, and either
-		 * the request did not go out whole or it is idempotent.
-		 */
-		if (attempt == 0 && r->reused && r->peer_gone && r->body == 0 &&
-		    !r->gotany && !r->relayed &&
-		    (r->senderr || idempotent(req))) {
-			log_msg(LOG_LVL_DEBUG, NULL, "backend_retry "
-			    "reason=stale_kept_connection");
-			rl_reset(r, b, cfg, req);
-			if (rl_got(r, pool_redial(cfg, r->c)) == -1)
-				break;
-			continue;
-		}
-		break;
+		if (rc >= 0 || !rl_retry(r))
+			return RELAY_DONE;
 	}
 }
 
-/* Forwards one request; see backend.h. */
-enum relay_outcome
-backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
-    const struct params *pl, FCGX_Request *req, int *status)
+/* Starts forwarding one request; see backend.h. */
+enum relay_step
+backend_begin(struct backend *b, const struct config *cfg, unsigned gen,
+    const struct params *pl, FCGX_Request *req, int may_wait)
 {
-	struct relay		 r;
-	struct pool_conn	 conn;
-	enum relay_outcome	 rc;
-	char			 word[64];
-	size_t			 i;
-	int			 keep = 0;
+	struct relay	*r = b->r;
+	size_t		 i;
 
+	memset(r, 0, sizeof(*r));
+	r->c = b->conn;
+	r->c->fd = -1;
+	rl_reset(r, b, cfg, req, pl);
 	for (i = 0; i < pl->n; i++) {
 		size_t	len = frec_pairlen(pl->v[i].name.len,
 		    pl->v[i].value.len);
@@ -701,54 +719,105 @@ backend_relay(struct backend *b, const struct config *cfg, unsigned gen,
 			escape_log(pl->v[i].name, 64, nm, sizeof(nm));
 			log_msg(LOG_LVL_WARNING, "param_too_long",
 			    "param_too_long name=%s size=%zu", nm, len);
-			*status = 400;
-			return RELAY_ANSWER;
+			r->refused = 1;
+			return RELAY_DONE;
 		}
 	}
+	if (rl_got(r, pool_get(cfg, gen, r->c)) == -1)
+		return RELAY_DONE;
+	if (r->c->waited_ms >= dial_ms(cfg->backend_wait_warn))
+		log_wait(r);
+	return rl_run(r, may_wait);
+}
 
-	memset(&r, 0, sizeof(r));
-	r.c = &conn;
-	rl_reset(&r, b, cfg, req);
-	if (rl_got(&r, pool_get(cfg, gen, r.c)) == 0) {
-		if (r.c->waited_ms >= dial_ms(cfg->backend_wait_warn))
-			log_wait(&r);
-		rl_exchange(&r, pl);
+/* Goes on once the connection is readable; see backend.h. */
+enum relay_step
+backend_resume(struct backend *b)
+{
+	struct relay	*r = b->r;
+
+	if (rl_input(r, 0) == 0) {
+		if (!r->gotany && !r->ended)
+			return RELAY_WAIT;	/* nothing came after all */
+		if (rl_wait(r) == 0)
+			return RELAY_DONE;
 	}
+	if (!rl_retry(r))
+		return RELAY_DONE;
+	return rl_run(r, 0);
+}
 
+/* Gives up the wait; see backend.h. */
+void
+backend_expire(struct backend *b)
+{
+	(void)rl_fail(b->r, 504, "timeout", 0);
+}
+
+/* Returns the connection to wait on; see backend.h. */
+int
+backend_wait_fd(const struct backend *b, int *kept)
+{
+	*kept = b->r->c->nreq > 0;
+	return b->r->c->fd;
+}
+
+/* Returns the relay's backend timeout; see backend.h. */
+int
+backend_wait_ms(const struct backend *b)
+{
+	return b->r->timeout;
+}
+
+/* Ends the relay; see backend.h. */
+enum relay_outcome
+backend_end(struct backend *b, int *status)
+{
+	struct relay		*r = b->r;
+	const struct config	*cfg = r->cfg;
+	FCGX_Request		*req = r->req;
+	enum relay_outcome	 rc;
+	char			 word[64];
+	int			 keep = 0;
+
+	if (r->refused) {
+		*status = 400;
+		return RELAY_ANSWER;
+	}
 	/* reads of the front wait front_timeout again */
-	if (r.rcvtimeo)
+	if (r->rcvtimeo)
 		front_rcvtimeo(req, dial_ms(cfg->front_timeout));
-	if (r.front_err) {
+	if (r->front_err) {
 		log_msg(LOG_LVL_INFO, "front_error",
 		    "front_error reason=client_went_away");
 		rc = RELAY_ABORT;
-	} else if (r.no_conn) {
-		log_wait(&r);
-		*status = r.status;
+	} else if (r->no_conn) {
+		log_wait(r);
+		*status = r->status;
 		rc = RELAY_ANSWER;
-	} else if (!r.ended) {
-		r.why = reason_word(r.why != NULL ? r.why : "unknown", word,
+	} else if (!r->ended) {
+		r->why = reason_word(r->why != NULL ? r->why : "unknown", word,
 		    sizeof(word));
-		log_failure(&r);
-		*status = r.status != 0 ? r.status : 502;
-		rc = r.relayed ? RELAY_ABORT : RELAY_ANSWER;
-	} else if (r.p.proto_status != FREC_REQUEST_COMPLETE) {
-		r.status = r.p.proto_status == FREC_OVERLOADED ? 503 : 502;
+		log_failure(r);
+		*status = r->status != 0 ? r->status : 502;
+		rc = r->relayed ? RELAY_ABORT : RELAY_ANSWER;
+	} else if (r->p.proto_status != FREC_REQUEST_COMPLETE) {
+		r->status = r->p.proto_status == FREC_OVERLOADED ? 503 : 502;
 		snprintf(word, sizeof(word), "protocol_status_%d",
-		    r.p.proto_status);
-		r.why = word;
-		log_failure(&r);
+		    r->p.proto_status);
+		r->why = word;
+		log_failure(r);
 		/* a refusal after output: the response is not whole */
-		*status = r.status;
-		rc = r.relayed ? RELAY_ABORT : RELAY_ANSWER;
+		*status = r->status;
+		rc = r->relayed ? RELAY_ABORT : RELAY_ANSWER;
 	} else {
-		FCGX_SetExitStatus((int)r.p.app_status, req->out);
-		keep = cfg->keep_conn && r.complete && !r.trailing &&
-		    r.woff == r.wlen;
+		FCGX_SetExitStatus((int)r->p.app_status, req->out);
+		keep = cfg->keep_conn && r->complete && !r->trailing &&
+		    r->woff == r->wlen;
 		/* the backend answered before the end of the body */
-		rc = r.cut || (!r.complete && !FCGX_HasSeenEOF(req->in)) ?
+		rc = r->cut || (!r->complete && !FCGX_HasSeenEOF(req->in)) ?
 		    RELAY_EARLY : RELAY_OK;
 	}
-	pool_release(r.c, keep);
+	pool_release(r->c, keep);
 	return rc;
 }

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "active.h"
 #include "cfgref.h"
 #include "clock.h"
 #include "dial.h"
@@ -48,6 +49,14 @@
 #define WORKER_STACK	(512 * 1024)
 #define TAG_LISTEN	UINT64_MAX
 #define TAG_STOP	(UINT64_MAX - 1)
+#define TAG_WAKE	(UINT64_MAX - 2)
+/* A request waiting for its backend: the context's index and epoch. */
+#define TAG_CTX		((uint64_t)1 << 62)
+#define CTX_TAG(i, e)	(TAG_CTX | ((uint64_t)((e) & 0xffffffffu) << 24) | \
+			    (uint64_t)(i))
+#define CTX_INDEX(t)	((int)((t) & 0xffffff))
+#define CTX_EPOCH(t)	(((t) >> 24) & 0xffffffffu)
+#define IS_CTX_TAG(t)	(((t) >> 62) == 1)
 /* Bytes of management records one turn answers before others get theirs. */
 #define MGMT_TURN	(64 * 1024)
 /* The peek buffer: a whole head, or libfcgi's buffer and one read of it. */
@@ -61,7 +70,7 @@ enum slot_state {
 };
 
 #define ST(epoch, s)	(((epoch) << 2) | (uint64_t)(s))
-#define ST_STATE(w)	((enum slot_state)((w) & 3))
+#define ST_STATE(w)	((int)((w) & 3))
 #define ST_EPOCH(w)	((w) >> 2)
 
 struct conn {
@@ -73,11 +82,31 @@ struct conn {
 	FCGX_Request		 req;
 };
 
+enum ctx_state {
+	CTX_FREE = 0,
+	CTX_RUN,		/* a thread owns it */
+	CTX_WAIT		/* its backend connection is in the epoll set */
+};
+
+/*
+ * A request in flight: there are workers of them, plus one the status
+ * page may take.  A request waiting for its backend's answer holds a
+ * context, not a thread; the state word changes by CAS as a conn's.
+ */
+struct ctx {
+	_Atomic uint64_t	 st;
+	atomic_llong		 deadline;	/* CTX_WAIT: ms */
+	struct conn		*c;		/* the front connection */
+	struct cfgref		*cref;		/* the request's configuration */
+	int			 status;	/* taken for the status page */
+	struct front		 front;
+};
+
 struct worker {
 	pthread_t	 tid;
+	int		 id;
 	int		 started;
-	struct cfgref	*cref;		/* config of the current request */
-	struct front	 front;
+	struct cfgref	*cref;		/* config of the head checks */
 	unsigned char	*peek;		/* PEEK_MAX */
 };
 
@@ -88,11 +117,18 @@ static int		 nfree;
 static int		*readyq;	/* slots with a whole head, no worker */
 static int		 rq_head;
 static atomic_int	 rq_len;
+static struct ctx	*ctxs;
+static int		 nctxs;
+static int		*ctx_stack;	/* free contexts */
+static int		 nctx_free;
+static int		*expq;		/* contexts whose wait expired */
+static int		 xq_head;
+static atomic_int	 xq_len;
 static pthread_mutex_t	 slot_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct worker	*workers;
 static int		 nworkers;	/* requests in flight at most */
 static int		 nthreads;
-static int		 ep = -1, stop_fd = -1, lfd = -1, lfd_tcp;
+static int		 ep = -1, stop_fd = -1, wake_fd = -1, lfd = -1, lfd_tcp;
 static char		*web_addrs;	/* FCGI_WEB_SERVER_ADDRS */
 static atomic_int	 busy, running, stopping, quit;
 static pthread_mutex_t	 spare_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -207,35 +243,75 @@ conn_take(struct conn *c, int from_event)
 	return 1;
 }
 
-/* Takes a worker for a request; returns 1 when one was free. */
-static int
-busy_take(void)
+/*
+ * Takes a context for a request: one of workers, or the last one for
+ * the status page.  Returns NULL when none is free.
+ */
+static struct ctx *
+ctx_get(int status)
 {
-	int	b = atomic_load(&busy);
+	struct ctx	*x = NULL;
 
-	while (b < nworkers)
-		if (atomic_compare_exchange_weak(&busy, &b, b + 1)) {
-			atomic_fetch_add(&stats.workers_busy, 1);
-			return 1;
-		}
-	return 0;
+	pthread_mutex_lock(&slot_mtx);
+	if (nctx_free > 1 || (status && nctx_free == 1))
+		x = &ctxs[ctx_stack[--nctx_free]];
+	pthread_mutex_unlock(&slot_mtx);
+	if (x == NULL)
+		return NULL;
+	atomic_store(&x->st, ST(ST_EPOCH(atomic_load(&x->st)), CTX_RUN));
+	atomic_fetch_add(&busy, 1);
+	/* the status page does not count as a worker */
+	if (!(x->status = status))
+		atomic_fetch_add(&stats.workers_busy, 1);
+	return x;
 }
 
-/* Gives a worker back. */
+/* Gives a context back. */
 static void
-busy_give(void)
+ctx_put(struct ctx *x)
 {
+	int	status = x->status;
+
+	x->c = NULL;
+	atomic_store(&x->st, ST(ST_EPOCH(atomic_load(&x->st)) + 1, CTX_FREE));
+	pthread_mutex_lock(&slot_mtx);
+	ctx_stack[nctx_free++] = (int)(x - ctxs);
+	pthread_mutex_unlock(&slot_mtx);
 	atomic_fetch_sub(&busy, 1);
-	atomic_fetch_sub(&stats.workers_busy, 1);
+	if (!status)
+		atomic_fetch_sub(&stats.workers_busy, 1);
 }
 
-/* Queues a connection whose request waits for a worker. */
-static void
+/*
+ * Queues a connection whose request waits for a worker; returns the
+ * queue's length with it.
+ */
+static int
 readyq_push(int i)
 {
+	int	n;
+
 	pthread_mutex_lock(&slot_mtx);
-	readyq[(rq_head + rq_len++) % nconns] = i;
+	readyq[(rq_head + rq_len) % nconns] = i;
+	n = ++rq_len;
 	pthread_mutex_unlock(&slot_mtx);
+	return n;
+}
+
+/*
+ * Logs that requests wait for a worker: once when the queue begins, at
+ * most once a second (the counter has them all).
+ */
+static void
+log_exhausted(void)
+{
+	static atomic_llong	last;
+	long long		now = clock_ms(), t = atomic_load(&last);
+
+	if (now - t < 1000 || !atomic_compare_exchange_strong(&last, &t, now))
+		return;
+	log_msg(LOG_LVL_WARNING, "workers_exhausted", "workers_exhausted "
+	    "workers=%d: every worker is busy, requests wait", nworkers);
 }
 
 /* Returns the oldest queued connection, or -1. */
@@ -249,6 +325,32 @@ readyq_pop(void)
 		i = readyq[rq_head];
 		rq_head = (rq_head + 1) % nconns;
 		rq_len--;
+	}
+	pthread_mutex_unlock(&slot_mtx);
+	return i;
+}
+
+/* Queues a context whose wait expired, and wakes a thread for it. */
+static void
+expq_push(int i)
+{
+	pthread_mutex_lock(&slot_mtx);
+	expq[(xq_head + xq_len++) % nctxs] = i;
+	pthread_mutex_unlock(&slot_mtx);
+	(void)eventfd_write(wake_fd, 1);
+}
+
+/* Returns the oldest expired context, or -1. */
+static int
+expq_pop(void)
+{
+	int	i = -1;
+
+	pthread_mutex_lock(&slot_mtx);
+	if (xq_len > 0) {
+		i = expq[xq_head];
+		xq_head = (xq_head + 1) % nctxs;
+		xq_len--;
 	}
 	pthread_mutex_unlock(&slot_mtx);
 	return i;
@@ -372,51 +474,136 @@ head_is_status(const struct config *cfg, const unsigned char *p,
 }
 
 /*
- * Returns the current configuration, held by the worker until the next
- * reload: a request takes no lock for it.
+ * Returns the current configuration through *ref, a reference held
+ * until the next reload: a request takes no lock for it.
  */
 static const struct config *
-worker_cfg(struct worker *w)
+cfg_fresh(struct cfgref **ref)
 {
 	unsigned	gen = cfgref_gen();
 
-	if (w->cref != NULL && w->cref->gen != gen) {
-		cfgref_put(w->cref);
-		w->cref = NULL;
+	if (*ref != NULL && (*ref)->gen != gen) {
+		cfgref_put(*ref);
+		*ref = NULL;
 	}
-	if (w->cref == NULL)
-		w->cref = cfgref_get();
-	return &w->cref->cfg;
+	if (*ref == NULL)
+		*ref = cfgref_get();
+	return &(*ref)->cfg;
+}
+
+/* The configuration of a worker's head checks. */
+static const struct config *
+worker_cfg(struct worker *w)
+{
+	return cfg_fresh(&w->cref);
 }
 
 /*
- * Serves the request whose head is present on c, then parks or frees c.
- * Returns 1 when the caller owns c again (conn_park()).
+ * Hands a waiting request to the epoll set until its backend answers;
+ * the sweeper (dispatch_tick()) expires it after backend_timeout.
+ * Returns 1 when handed over (x must not be touched), 0 when the caller
+ * still owns x and must wait itself.
  */
 static int
-serve(struct worker *w, struct conn *c)
+ctx_park(struct ctx *x)
 {
-	unsigned char	b;
+	struct epoll_event	ev;
+	uint64_t		e = ST_EPOCH(atomic_load(&x->st)) + 1;
+	uint64_t		expect = ST(e, CTX_WAIT);
+	int			kept, fd = front_wait_fd(&x->front, &kept);
 
-	atomic_store(&c->deadline, 0);
-	if (fcgx_next(&c->req) != FCGX_NEXT_REQUEST) {
-		conn_free(c);
-		return 0;
-	}
-	(void)worker_cfg(w);
-	front_serve(&w->front, &w->cref->cfg, w->cref->gen, &c->req);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLONESHOT;
+	ev.data.u64 = CTX_TAG(x - ctxs, e);
+	atomic_store(&x->deadline, clock_ms() + front_wait_ms(&x->front));
+	atomic_store(&x->st, expect);
+	/* a kept connection may be in the set from an earlier wait */
+	if (epoll_ctl(ep, kept ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) == 0 ||
+	    (errno == (kept ? ENOENT : EEXIST) && epoll_ctl(ep, kept ?
+	    EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) == 0))
+		return 1;
+	/* not in the set: only the sweeper can have taken it meanwhile */
+	return !atomic_compare_exchange_strong(&x->st, &expect,
+	    ST(e, CTX_RUN));
+}
+
+/* Waits for the backend in the thread (the epoll set refused it). */
+static void
+ctx_wait_here(struct ctx *x)
+{
+	struct pollfd	pfd;
+	int		kept, k;
+
+	do {
+		pfd.fd = front_wait_fd(&x->front, &kept);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		while ((k = poll(&pfd, 1, front_wait_ms(&x->front))) == -1 &&
+		    errno == EINTR)
+			;
+	} while (front_resume(&x->front, k == 0) == FRONT_WAIT);
+}
+
+/*
+ * After a step of x's request: parks a waiting one, or ends a done one
+ * (gives x back, parks or frees its connection).  Returns the
+ * connection when the caller owns it again and must look at it
+ * (conn_park()), else NULL.
+ */
+static struct conn *
+ctx_step(struct ctx *x, enum front_step step)
+{
+	struct conn	*c = x->c;
+	unsigned char	 b;
+
+	if (step == FRONT_WAIT && ctx_park(x))
+		return NULL;
+	if (step == FRONT_WAIT)
+		ctx_wait_here(x);
 	FCGX_Finish_r(&c->req);
+	ctx_put(x);
 	if (fcgx_fd(&c->req) < 0) {
 		conn_free(c);
-		return 0;
+		return NULL;
 	}
 	/* stopping: a kept connection stays only for a request already sent */
 	if (atomic_load(&stopping) &&
 	    recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != 1) {
 		conn_free(c);
-		return 0;
+		return NULL;
 	}
-	return conn_park(c, 0, 0);
+	return conn_park(c, 0, 0) ? c : NULL;
+}
+
+/*
+ * Begins the request whose head is present on c, on the context x.
+ * Returns the connection when the caller owns it again, else NULL.
+ */
+static struct conn *
+serve(struct ctx *x, struct conn *c)
+{
+	const struct config	*cfg;
+
+	atomic_store(&c->deadline, 0);
+	if (fcgx_next(&c->req) != FCGX_NEXT_REQUEST) {
+		ctx_put(x);
+		conn_free(c);
+		return NULL;
+	}
+	cfg = cfg_fresh(&x->cref);
+	x->c = c;
+	return ctx_step(x, front_begin(&x->front, cfg, x->cref->gen, &c->req,
+	    1));
+}
+
+/*
+ * Goes on with a waiting request once its backend is readable, or its
+ * wait expired.  Returns the connection when the caller owns it again.
+ */
+static struct conn *
+resume(struct ctx *x, int expired)
+{
+	return ctx_step(x, front_resume(&x->front, expired));
 }
 
 /* Logs a refusal before libfcgi saw the request, and closes c. */
@@ -439,9 +626,10 @@ conn_ready(struct worker *w, struct conn *c)
 	struct frec_head_info	 hi;
 	enum frec_head		 h;
 	size_t			 turn = 0;
+	struct ctx		*x;
 	ssize_t			 n;
 	long long		 dl;
-	int			 status, again;
+	int			 status;
 
 	for (;;) {
 		n = recv(c->fd, w->peek, PEEK_MAX, MSG_PEEK | MSG_DONTWAIT);
@@ -505,24 +693,17 @@ conn_ready(struct worker *w, struct conn *c)
 		case FHEAD_READY:
 			break;
 		}
+		/* the status page may take the last context: it is in memory */
 		status = head_is_status(worker_cfg(w), w->peek, &hi);
-		if (busy_take()) {
-			again = serve(w, c);
-			busy_give();
-		} else if (status) {
-			/* the status page needs no worker: it is in memory */
-			again = serve(w, c);
-		} else
+		if ((x = ctx_get(status)) == NULL)
 			break;
-		if (!again)
+		if ((c = serve(x, c)) == NULL)
 			return;
 		turn = 0;
 	}
 	STATS_INC(stats.workers_exhausted);
-	log_msg(LOG_LVL_WARNING, "workers_exhausted", "workers_exhausted "
-	    "workers=%d queued=%d: every worker is busy, requests wait",
-	    nworkers, rq_len + 1);
-	readyq_push((int)(c - conns));
+	if (readyq_push((int)(c - conns)) == 1)
+		log_exhausted();
 }
 
 /*
@@ -675,47 +856,112 @@ worker_sched(void)
 #endif
 }
 
-/* A thread: serves queued requests first, then whatever epoll hands it. */
+/* Takes the waiting context an event names; NULL when the event is stale. */
+static struct ctx *
+ctx_take(uint64_t tag)
+{
+	struct ctx	*x;
+	uint64_t	 w;
+
+	if (CTX_INDEX(tag) >= nctxs)
+		return NULL;
+	x = &ctxs[CTX_INDEX(tag)];
+	w = atomic_load(&x->st);
+	if (ST_STATE(w) != CTX_WAIT ||
+	    (ST_EPOCH(w) & 0xffffffffu) != CTX_EPOCH(tag) ||
+	    !atomic_compare_exchange_strong(&x->st, &w,
+	    ST(ST_EPOCH(w), CTX_RUN)))
+		return NULL;
+	return x;
+}
+
+/* Handles one event of the epoll set. */
+static void
+on_event(struct worker *w, uint64_t tag)
+{
+	struct conn	*c;
+	struct ctx	*x;
+	eventfd_t	 cnt;
+
+	if (tag == TAG_STOP)
+		return;
+	if (tag == TAG_WAKE) {
+		(void)eventfd_read(wake_fd, &cnt);
+		return;
+	}
+	if (tag == TAG_LISTEN) {
+		on_listen(w);
+		return;
+	}
+	if (IS_CTX_TAG(tag)) {
+		if ((x = ctx_take(tag)) != NULL && (c = resume(x, 0)) != NULL)
+			conn_ready(w, c);
+		return;
+	}
+	if (tag >= (uint64_t)nconns)
+		return;
+	c = &conns[tag];
+	/* busy elsewhere: its owner re-arms it when it parks it */
+	atomic_store(&c->kick, 1);
+	if (conn_take(c, 1)) {
+		atomic_store(&c->kick, 0);
+		conn_ready(w, c);
+	}
+}
+
+/*
+ * Takes the next queued work, expired waits first, then requests that
+ * waited for a context; returns 1 when it did one.
+ */
+static int
+on_queued(struct worker *w)
+{
+	struct conn	*c = NULL;
+	struct ctx	*x;
+	int		 i;
+
+	if (xq_len > 0 && (i = expq_pop()) >= 0)
+		c = resume(&ctxs[i], 1);
+	else if (rq_len > 0 && (x = ctx_get(0)) != NULL) {
+		if ((i = readyq_pop()) < 0) {
+			ctx_put(x);
+			return 0;
+		}
+		c = serve(x, &conns[i]);
+	} else
+		return 0;
+	if (c != NULL)
+		conn_ready(w, c);
+	return 1;
+}
+
+/*
+ * A thread: while active (active.h), serves queued work first, then
+ * whatever epoll hands it.
+ */
 static void *
 worker_main(void *arg)
 {
 	struct worker		*w = arg;
 	struct epoll_event	 ev;
-	struct conn		*c;
-	int			 i, n, again;
+	int			 n, did;
 
 	worker_sched();
 	for (;;) {
-		if (rq_len > 0 && busy_take()) {
-			if ((i = readyq_pop()) >= 0) {
-				again = serve(w, &conns[i]);
-				busy_give();
-				if (again)
-					conn_ready(w, &conns[i]);
-				continue;
-			}
-			busy_give();
-		}
+		active_gate(w->id);
+		active_begin(w->id);
+		did = on_queued(w);
+		active_end(w->id);
+		if (did)
+			continue;
 		if (atomic_load(&quit))
 			break;
 		n = epoll_wait(ep, &ev, 1, -1);
 		if (n <= 0)
 			continue;
-		if (ev.data.u64 == TAG_STOP)
-			continue;
-		if (ev.data.u64 == TAG_LISTEN) {
-			on_listen(w);
-			continue;
-		}
-		if (ev.data.u64 >= (uint64_t)nconns)
-			continue;
-		c = &conns[ev.data.u64];
-		/* busy elsewhere: its owner re-arms it when it parks it */
-		atomic_store(&c->kick, 1);
-		if (conn_take(c, 1)) {
-			atomic_store(&c->kick, 0);
-			conn_ready(w, c);
-		}
+		active_begin(w->id);
+		on_event(w, ev.data.u64);
+		active_end(w->id);
 	}
 	atomic_fetch_sub(&running, 1);
 	return NULL;
@@ -732,26 +978,36 @@ dispatch_free(void)
 			conn_free(&conns[i]);
 	for (i = 0; workers != NULL && i < nthreads; i++) {
 		cfgref_put(workers[i].cref);
-		front_free(&workers[i].front);
 		free(workers[i].peek);
+	}
+	for (i = 0; ctxs != NULL && i < nctxs; i++) {
+		cfgref_put(ctxs[i].cref);
+		front_free(&ctxs[i].front);
 	}
 	if (ep >= 0)
 		close(ep);
 	if (stop_fd >= 0)
 		close(stop_fd);
+	if (wake_fd >= 0)
+		close(wake_fd);
 	if (spare_fd >= 0)
 		close(spare_fd);
 	spare_fd = -1;
 	free(conns);
 	free(free_stack);
 	free(readyq);
+	active_free();
 	free(workers);
+	free(ctxs);
+	free(ctx_stack);
+	free(expq);
 	free(web_addrs);
 	conns = NULL;
-	free_stack = readyq = NULL;
+	free_stack = readyq = ctx_stack = expq = NULL;
 	workers = NULL;
+	ctxs = NULL;
 	web_addrs = NULL;
-	ep = stop_fd = -1;
+	ep = stop_fd = wake_fd = -1;
 }
 
 /* Starts the threads; see dispatch.h. */
@@ -768,6 +1024,7 @@ dispatch_start(int listen_fd, int tcp, const struct config *cfg, char *err,
 	lfd_tcp = tcp;
 	nworkers = cfg->workers;
 	nthreads = cfg->workers + 1;
+	nctxs = cfg->workers + 1;
 	nconns = cfg->max_conns;
 	if ((wa = getenv("FCGI_WEB_SERVER_ADDRS")) != NULL && tcp &&
 	    (web_addrs = strdup(wa)) == NULL)
@@ -775,7 +1032,10 @@ dispatch_start(int listen_fd, int tcp, const struct config *cfg, char *err,
 	if ((conns = calloc((size_t)nconns, sizeof(*conns))) == NULL ||
 	    (free_stack = calloc((size_t)nconns, sizeof(int))) == NULL ||
 	    (readyq = calloc((size_t)nconns, sizeof(int))) == NULL ||
-	    (workers = calloc((size_t)nthreads, sizeof(*workers))) == NULL)
+	    (workers = calloc((size_t)nthreads, sizeof(*workers))) == NULL ||
+	    (ctxs = calloc((size_t)nctxs, sizeof(*ctxs))) == NULL ||
+	    (ctx_stack = calloc((size_t)nctxs, sizeof(int))) == NULL ||
+	    (expq = calloc((size_t)nctxs, sizeof(int))) == NULL)
 		goto nomem;
 	for (i = 0; i < nconns; i++) {
 		conns[i].fd = -1;
@@ -784,16 +1044,20 @@ dispatch_start(int listen_fd, int tcp, const struct config *cfg, char *err,
 	}
 	nfree = nconns;
 	for (i = 0; i < nthreads; i++) {
-		if (front_init(&workers[i].front) == -1)
+		workers[i].id = i;
+		if ((workers[i].peek = malloc(PEEK_MAX)) == NULL)
 			goto nomem;
-		if ((workers[i].peek = malloc(PEEK_MAX)) == NULL) {
-			front_free(&workers[i].front);
-			goto nomem;
-		}
 	}
+	for (i = 0; i < nctxs; i++) {
+		if (front_init(&ctxs[i].front) == -1)
+			goto nomem;
+		ctx_stack[nctxs - 1 - i] = i;
+	}
+	nctx_free = nctxs;
 	if ((spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1 ||
 	    (ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
-	    (stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
+	    (stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1 ||
+	    (wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
 		snprintf(err, cap, "epoll: %s", strerror(errno));
 		goto fail;
 	}
@@ -810,12 +1074,21 @@ dispatch_start(int listen_fd, int tcp, const struct config *cfg, char *err,
 		snprintf(err, cap, "epoll_ctl: %s", strerror(errno));
 		goto fail;
 	}
+	/* one thread per wake-up: edge-triggered */
+	ev.events = EPOLLIN | EPOLLET;
+	ev.data.u64 = TAG_WAKE;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, wake_fd, &ev) == -1) {
+		snprintf(err, cap, "epoll_ctl: %s", strerror(errno));
+		goto fail;
+	}
 	ev.events = EPOLLIN | EPOLLONESHOT;
 	ev.data.u64 = TAG_LISTEN;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) == -1) {
 		snprintf(err, cap, "epoll_ctl: %s", strerror(errno));
 		goto fail;
 	}
+	if (active_init(nthreads, 0, err, cap) == -1)
+		goto fail;
 	if (pthread_attr_init(&attr) != 0) {
 		snprintf(err, cap, "pthread_attr_init failed");
 		goto fail;
@@ -839,6 +1112,7 @@ dispatch_start(int listen_fd, int tcp, const struct config *cfg, char *err,
 		snprintf(err, cap, "cannot start worker threads");
 		atomic_store(&quit, 1);
 		(void)eventfd_write(stop_fd, 1);
+		active_quit();
 		for (i = 0; i < nthreads; i++)
 			if (workers[i].started)
 				pthread_join(workers[i].tid, NULL);
@@ -858,7 +1132,19 @@ void
 dispatch_tick(void)
 {
 	long long	now = clock_ms(), dl;
+	uint64_t	w;
 	int		i;
+
+	/* waits for the backend past backend_timeout go to a thread: 504 */
+	for (i = 0; i < nctxs; i++) {
+		w = atomic_load(&ctxs[i].st);
+		if (ST_STATE(w) != CTX_WAIT ||
+		    atomic_load(&ctxs[i].deadline) > now ||
+		    !atomic_compare_exchange_strong(&ctxs[i].st, &w,
+		    ST(ST_EPOCH(w), CTX_RUN)))
+			continue;
+		expq_push(i);
+	}
 
 	for (i = 0; i < nconns; i++) {
 		if (ST_STATE(atomic_load(&conns[i].st)) != SLOT_PARKED)
@@ -944,6 +1230,7 @@ dispatch_drain(long long deadline_ms)
 	}
 	atomic_store(&quit, 1);
 	(void)eventfd_write(stop_fd, 1);
+	active_quit();
 	for (i = 0; i < nthreads; i++)
 		if (workers[i].started)
 			pthread_join(workers[i].tid, NULL);

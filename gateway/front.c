@@ -222,55 +222,15 @@ answer_status_page(struct front *f, const struct config *cfg,
 	FCGX_PutStr((const char *)f->bk.buf, (int)len, req->out);
 }
 
-/* Serves one request once counted. */
+/* Ends the relay: answers, cuts or drains as its outcome asks. */
 static void
-serve(struct front *f, const struct config *cfg, unsigned gen,
-    FCGX_Request *req)
+relay_end(struct front *f)
 {
-	size_t	total;
-	long	n;
-	int	status;
+	const struct config	*cfg = f->cfg;
+	FCGX_Request		*req = f->req;
+	int			 status = 502;
 
-	if (req->role != FREC_RESPONDER) {
-		log_refused(req, "unsupported_role", "role",
-		    (size_t)req->role);
-		answer(f, cfg, req, 400);
-		return;
-	}
-	switch (is_status_request(cfg, req)) {
-	case 1:
-		answer_status_page(f, cfg, req);
-		return;
-	case -1:
-		log_refused(req, "status_refused", "allowed", 0);
-		answer(f, cfg, req, 404);
-		return;
-	default:
-		break;
-	}
-	if ((n = collect(f, req, &total)) < 0) {
-		if (n == -1)
-			log_refused(req, "params_too_large", "size", total);
-		else
-			log_msg(LOG_LVL_ERROR, "out_of_memory",
-			    "out_of_memory where=params");
-		answer(f, cfg, req, n == -1 ? 400 : 503);
-		return;
-	}
-	if (xff_correct(cfg, f->in, (size_t)n, &f->res) == -1) {
-		log_msg(LOG_LVL_ERROR, "out_of_memory",
-		    "out_of_memory where=correction");
-		answer(f, cfg, req, 503);
-		return;
-	}
-	log_events(&f->res);
-	if (f->res.status != 200) {
-		if ((int)f->res.reason > 0 && (int)f->res.reason < STATS_NEVENTS)
-			STATS_INC(stats.rejections[f->res.reason]);
-		answer(f, cfg, req, f->res.status);
-		return;
-	}
-	switch (backend_relay(&f->bk, cfg, gen, &f->res.out, req, &status)) {
+	switch (backend_end(&f->bk, &status)) {
 	case RELAY_ABORT:
 		STATS_INC(stats.backend_cut);
 		front_abort(req);
@@ -294,23 +254,116 @@ serve(struct front *f, const struct config *cfg, unsigned gen,
 	}
 }
 
-/* Serves one request; see front.h. */
-void
-front_serve(struct front *f, const struct config *cfg, unsigned gen,
-    FCGX_Request *req)
+/*
+ * Serves one request once counted, up to the wait for the backend's
+ * answer when may_wait is set (FRONT_WAIT).
+ */
+static enum front_step
+serve(struct front *f, const struct config *cfg, unsigned gen,
+    FCGX_Request *req, int may_wait)
 {
-	struct timespec	t0, t1;
-	long long	us = 0;
-	int		timed;
+	size_t	total;
+	long	n;
 
-	STATS_INC(stats.requests);
-	atomic_fetch_add_explicit(&stats.in_flight, 1, memory_order_relaxed);
-	timed = clock_gettime(CLOCK_MONOTONIC, &t0) == 0;
-	serve(f, cfg, gen, req);
+	if (req->role != FREC_RESPONDER) {
+		log_refused(req, "unsupported_role", "role",
+		    (size_t)req->role);
+		answer(f, cfg, req, 400);
+		return FRONT_DONE;
+	}
+	switch (is_status_request(cfg, req)) {
+	case 1:
+		answer_status_page(f, cfg, req);
+		return FRONT_DONE;
+	case -1:
+		log_refused(req, "status_refused", "allowed", 0);
+		answer(f, cfg, req, 404);
+		return FRONT_DONE;
+	default:
+		break;
+	}
+	if ((n = collect(f, req, &total)) < 0) {
+		if (n == -1)
+			log_refused(req, "params_too_large", "size", total);
+		else
+			log_msg(LOG_LVL_ERROR, "out_of_memory",
+			    "out_of_memory where=params");
+		answer(f, cfg, req, n == -1 ? 400 : 503);
+		return FRONT_DONE;
+	}
+	if (xff_correct(cfg, f->in, (size_t)n, &f->res) == -1) {
+		log_msg(LOG_LVL_ERROR, "out_of_memory",
+		    "out_of_memory where=correction");
+		answer(f, cfg, req, 503);
+		return FRONT_DONE;
+	}
+	log_events(&f->res);
+	if (f->res.status != 200) {
+		if ((int)f->res.reason > 0 && (int)f->res.reason < STATS_NEVENTS)
+			STATS_INC(stats.rejections[f->res.reason]);
+		answer(f, cfg, req, f->res.status);
+		return FRONT_DONE;
+	}
+	if (backend_begin(&f->bk, cfg, gen, &f->res.out, req, may_wait) ==
+	    RELAY_WAIT)
+		return FRONT_WAIT;
+	relay_end(f);
+	return FRONT_DONE;
+}
+
+/* Counts the end of a request and its time. */
+static enum front_step
+done(struct front *f)
+{
+	struct timespec	t1;
+	long long	us = 0;
+
 	/* without a clock the request counts in the lowest bucket */
-	if (timed && clock_gettime(CLOCK_MONOTONIC, &t1) == 0)
-		us = (long long)(t1.tv_sec - t0.tv_sec) * 1000000 +
-		    (t1.tv_nsec - t0.tv_nsec) / 1000;
+	if (f->timed && clock_gettime(CLOCK_MONOTONIC, &t1) == 0)
+		us = (long long)(t1.tv_sec - f->t0.tv_sec) * 1000000 +
+		    (t1.tv_nsec - f->t0.tv_nsec) / 1000;
 	stats_latency(us > 0 ? (unsigned long long)us : 0);
 	atomic_fetch_sub_explicit(&stats.in_flight, 1, memory_order_relaxed);
+	return FRONT_DONE;
+}
+
+/* Serves one request; see front.h. */
+enum front_step
+front_begin(struct front *f, const struct config *cfg, unsigned gen,
+    FCGX_Request *req, int may_wait)
+{
+	STATS_INC(stats.requests);
+	atomic_fetch_add_explicit(&stats.in_flight, 1, memory_order_relaxed);
+	f->cfg = cfg;
+	f->req = req;
+	f->timed = clock_gettime(CLOCK_MONOTONIC, &f->t0) == 0;
+	if (serve(f, cfg, gen, req, may_wait) == FRONT_WAIT)
+		return FRONT_WAIT;
+	return done(f);
+}
+
+/* Goes on after FRONT_WAIT; see front.h. */
+enum front_step
+front_resume(struct front *f, int expired)
+{
+	if (expired)
+		backend_expire(&f->bk);
+	else if (backend_resume(&f->bk) == RELAY_WAIT)
+		return FRONT_WAIT;
+	relay_end(f);
+	return done(f);
+}
+
+/* Returns the descriptor a waiting request waits on; see front.h. */
+int
+front_wait_fd(const struct front *f, int *kept)
+{
+	return backend_wait_fd(&f->bk, kept);
+}
+
+/* Returns how long a waiting request may wait; see front.h. */
+int
+front_wait_ms(const struct front *f)
+{
+	return backend_wait_ms(&f->bk);
 }

@@ -191,6 +191,12 @@ stats_format(char *buf, size_t cap)
 	    atomic_load(&stats.workers));
 	gauge(&o, "xff_gateway_workers_busy", "Requests holding a worker.",
 	    atomic_load(&stats.workers_busy));
+	gauge(&o, "xff_gateway_threads_active", "Threads taking events "
+	    "(about one per CPU, more while some are blocked).",
+	    atomic_load(&stats.threads_active));
+	counter(&o, "xff_gateway_threads_blocked_total", "Steps that blocked "
+	    "a thread long enough for a spare thread to take its place.",
+	    get(&stats.threads_blocked));
 	counter(&o, "xff_gateway_workers_exhausted_total",
 	    "Requests that found every worker busy and waited for one.",
 	    get(&stats.workers_exhausted));

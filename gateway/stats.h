@@ -45,6 +45,8 @@ struct stats {
 	atomic_int	workers;
 	atomic_int	workers_busy;		/* requests holding a worker */
 	atomic_ulong	workers_exhausted;	/* requests that found none free */
+	atomic_ulong	threads_blocked;	/* steps that blocked a thread */
+	atomic_int	threads_active;		/* threads taking events */
 	atomic_long	conns_open;		/* front connections open */
 	atomic_long	conns_parked;		/* of them, idle in the epoll set */
 	atomic_ulong	conns_refused;		/* refused: max_conns, descriptors, peer */
