@@ -4,10 +4,11 @@ connections: connections are parked, not served by a thread each, and
 nothing a client sends on the socket can crash the daemon, grow its
 memory without bound or hold a worker.
 
-Each scenario starts its own gateway (echo backend behind it), sends raw
-FastCGI or goes through nginx, then checks that the daemon is alive, that
-its memory stayed bounded where it matters, and that a probe request is
-answered while the hostile connections are still open.
+Each scenario starts its own gateway (echo backend behind it), on a Unix
+socket or on a TCP port of 127.0.0.1, sends raw FastCGI or goes through
+nginx, then checks that the daemon is alive, that its memory stayed
+bounded where it matters, and that a probe request is answered while the
+hostile connections are still open.
 
 Each scenario prints "ok NAME" or "FAIL NAME"; the last line is
 "N passed, M failed"; the exit status is 1 when any failed.
@@ -137,12 +138,19 @@ class Suite:
         self._echo = None
         self.n = 0
 
-    def gateway(self, gateway=None, level="info"):
+    def gateway(self, gateway=None, level="info", env=None):
+        """A gateway before the shared echo app, with env added to its
+        environment: under spawn-fcgi on a Unix socket, or alone when
+        gateway names a listen = address."""
         if self._echo is None or not self._echo[0].alive():
             self._echo = self.env.echo_app("echo", threads=64)
         self.n += 1
-        return self.env.gateway(ini(self._echo[1], gateway, level),
-                                "gw-%d" % self.n, error=Failure)
+        text = ini(self._echo[1], gateway, level)
+        if (gateway or {}).get("listen"):
+            return self.env.gateway_bound(text, "gw-%d" % self.n,
+                                          error=Failure, env=env)
+        return self.env.gateway(text, "gw-%d" % self.n, error=Failure,
+                                env=env)
 
     def close(self):
         self.env.close()
@@ -447,6 +455,108 @@ def status_while_busy(s):
           "workers_busy is not 1", ans.stdout[:2000])
     eq(status_of(answer_on(a)), 200, "the slow request")
     return "status page in %.3f s with the worker busy" % t
+
+
+WEB_ADDRS = "FCGI_WEB_SERVER_ADDRS"
+
+
+def second_loopback():
+    """127.0.0.2 when this host can send from it (Linux routes all of
+    127/8 to lo), else None."""
+    sk = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sk.bind(("127.0.0.2", 0))
+        return "127.0.0.2"
+    except OSError:
+        return None
+    finally:
+        sk.close()
+
+
+def tcp_exchange(addr, uri, source=None):
+    """A plain request on a new TCP connection to addr, from source:
+    (the bytes that came back, True when the time ran out)."""
+    return H.fcgi_exchange(addr, request_bytes(uri), PROBE_TIMEOUT,
+                           tolerant=True, source=source)
+
+
+def refused_lines(gw, peer):
+    return len(re.findall(r"peer_refused peer=%s reason=FCGI_WEB_SERVER_ADDRS"
+                          % re.escape(peer), gw.log_text()))
+
+
+def metric(text, name):
+    """The value of the unlabelled metric name in status page text."""
+    m = re.search(rb"^%s (\d+)$" % name.encode(), text, re.M)
+    return int(m.group(1)) if m else None
+
+
+@scenario
+def web_server_addrs(s):
+    """FCGI_WEB_SERVER_ADDRS with listen = 127.0.0.1:PORT: a peer outside
+    the list is closed without an answer, logged peer_refused and counted
+    on the status page, and the daemon lives on; a peer in the list
+    (written after ", ") is served by the backend; a Unix-socket listener
+    ignores the variable, as libfcgi does."""
+    other = second_loopback()
+    sources = [None, None] + ([other] if other else [])
+
+    # 127.0.0.1 not in the list: every local peer is refused
+    addr = (PEER, H.free_port())
+    gw = s.gateway({"listen": "%s:%d" % addr},
+                   env={WEB_ADDRS: "192.0.2.1,198.51.100.2"})
+    for i, src in enumerate(sources):
+        data, timed_out = tcp_exchange(addr, "/refused-%d" % i, src)
+        check(not timed_out and data == b"",
+              "a peer outside the list (%s): connection not closed at once, "
+              "or answered" % (src or PEER), "timed out: %s" % timed_out,
+              "answer: %r" % data[:200], gw.log_text()[-1500:])
+    check(wait_for(lambda: refused_lines(gw, PEER) == 2, 10),
+          "2 peer_refused lines for %s" % PEER, gw.log_text()[-1500:])
+    if other:
+        check(wait_for(lambda: refused_lines(gw, other) == 1, 10),
+              "a peer_refused line for %s" % other, gw.log_text()[-1500:])
+    check(gw.alive(), "the daemon died", gw.log_text()[-1500:])
+    check(not re.search(r"front_error|backend_error", gw.log_text()),
+          "a refused peer reached a worker", gw.log_text()[-1500:])
+    s.env.stop(gw)
+
+    # 127.0.0.1 in the list: served; 127.0.0.2 (when usable) refused
+    addr = (PEER, H.free_port())
+    gw = s.gateway({"listen": "%s:%d" % addr, "status_uri": "/xff-status"},
+                   env={WEB_ADDRS: "192.0.2.1, 127.0.0.1"})
+    data, timed_out = tcp_exchange(addr, "/listed")
+    ans = H.parse_answer(data)
+    check(not timed_out and status_of(ans) == 200 and
+          b'"REQUEST_URI", "/listed"' in ans.stdout,
+          "a listed peer is not answered by the backend",
+          "answer: %r" % data[:300], gw.log_text()[-1500:])
+    if other:
+        data, timed_out = tcp_exchange(addr, "/not-listed", other)
+        check(not timed_out and data == b"",
+              "%s (not listed): connection not closed at once" % other,
+              "answer: %r" % data[:200], gw.log_text()[-1500:])
+        check(wait_for(lambda: refused_lines(gw, other) == 1, 10),
+              "a peer_refused line for %s" % other, gw.log_text()[-1500:])
+    data, timed_out = tcp_exchange(addr, "/xff-status")
+    page = H.parse_answer(data).stdout
+    eq(metric(page, "xff_gateway_connections_refused_total"),
+       1 if other else 0, "connections refused on the status page",
+       page[:3000])
+    eq(refused_lines(gw, PEER), 0, "peer_refused lines for a listed peer")
+    check(gw.alive(), "the daemon died", gw.log_text()[-1500:])
+    s.env.stop(gw)
+
+    # a Unix socket from spawn-fcgi: the variable does not apply
+    gw = s.gateway(env={WEB_ADDRS: "192.0.2.1"})
+    probe(gw, "on a Unix socket with %s set" % WEB_ADDRS)
+    check("peer_refused" not in gw.log_text(),
+          "a Unix-socket peer was refused", gw.log_text()[-1500:])
+    s.env.stop(gw)
+    return "refused: %d connections closed unanswered; listed: 200%s; " \
+        "Unix socket: variable ignored" % (
+            len(sources), ", 127.0.0.2 refused and counted" if other else
+            " (127.0.0.2 unusable here: refusal count not checked)")
 
 
 def main(argv):
