@@ -4,7 +4,8 @@ connections: connections are parked, not served by a thread each, and
 nothing a client sends on the socket can crash the daemon, grow its
 memory without bound or hold a worker.
 
-Each scenario starts its own gateway (echo backend behind it), on a Unix
+Each scenario starts its own gateway (echo backend behind it, or
+badbackend.py's server where the backend must misbehave), on a Unix
 socket or on a TCP port of 127.0.0.1, sends raw FastCGI or goes through
 nginx, then checks that the daemon is alive, that its memory stayed
 bounded where it matters, and that a probe request is answered while the
@@ -138,14 +139,16 @@ class Suite:
         self._echo = None
         self.n = 0
 
-    def gateway(self, gateway=None, level="info", env=None):
-        """A gateway before the shared echo app, with env added to its
-        environment: under spawn-fcgi on a Unix socket, or alone when
-        gateway names a listen = address."""
-        if self._echo is None or not self._echo[0].alive():
-            self._echo = self.env.echo_app("echo", threads=64)
+    def gateway(self, gateway=None, level="info", env=None, backend=None):
+        """A gateway before backend (the shared echo app when None), with
+        env added to its environment: under spawn-fcgi on a Unix socket,
+        or alone when gateway names a listen = address."""
+        if backend is None:
+            if self._echo is None or not self._echo[0].alive():
+                self._echo = self.env.echo_app("echo", threads=64)
+            backend = self._echo[1]
         self.n += 1
-        text = ini(self._echo[1], gateway, level)
+        text = ini(backend, gateway, level)
         if (gateway or {}).get("listen"):
             return self.env.gateway_bound(text, "gw-%d" % self.n,
                                           error=Failure, env=env)
@@ -557,6 +560,128 @@ def web_server_addrs(s):
         "Unix socket: variable ignored" % (
             len(sources), ", 127.0.0.2 refused and counted" if other else
             " (127.0.0.2 unusable here: refusal count not checked)")
+
+
+def post_params(uri, length):
+    """params() of a POST with a body of length bytes."""
+    return [(k, "POST" if k == "REQUEST_METHOD" else v)
+            for k, v in params(uri)] + [
+        ("CONTENT_TYPE", "application/octet-stream"),
+        ("CONTENT_LENGTH", str(length))]
+
+
+def post_head(uri, length, keep=False):
+    return (begin(keep) + BB.record(BB.PARAMS,
+                                    pairs_bytes(post_params(uri, length)))
+            + BB.record(BB.PARAMS, b""))
+
+
+def echo_stdin_len(ans):
+    """stdin_len from the echo app's JSON answer, else None."""
+    m = re.search(rb'"stdin_len":\s*(\d+)', ans.stdout)
+    return int(m.group(1)) if m else None
+
+
+@scenario
+def body_drip(s):
+    """front_timeout = 2, one worker: a body dripping one 8-byte STDIN
+    record every 1.5 s (each wait shorter than front_timeout) is cut once
+    the waits add up to front_timeout, long before 10 pieces; logged and
+    counted; a probe is answered after.  A 2 MiB body at full speed and a
+    1 MiB body paced at 256 KiB/s over about 4 s are served whole."""
+    ft = 2
+    gw = s.gateway({"workers": 1, "front_timeout": ft,
+                    "status_uri": "/xff-status"})
+    c = connect(gw)
+    c.sendall(post_head("/drip", 80))
+    t0 = time.monotonic()
+    sent, closed = 0, False
+    while sent < 10 and not closed:
+        try:
+            c.sendall(BB.record(BB.STDIN, b"d" * 8))
+        except OSError:
+            closed = True
+            break
+        sent += 1
+        closed = read_until_close(c, 1.5)[0]
+    elapsed = time.monotonic() - t0
+    c.close()
+    check(closed, "a body dripping below the minimum rate is still read "
+          "after %d pieces in %.1f s" % (sent, elapsed), gw.log_text()[-1500:])
+    check(elapsed < ft + 10, "cut only after %.1f s" % elapsed)
+    check(wait_for(lambda: re.search(
+        r"front_timeout: the request body did not arrive within "
+        r"front_timeout at the minimum rate", gw.log_text()), 10),
+        "no front_timeout log line for the body", gw.log_text()[-1500:])
+    probe(gw, "after the dripping body was cut")
+    data, _ = H.fcgi_exchange(gw.sock, request_bytes("/xff-status"),
+                              PROBE_TIMEOUT, tolerant=True)
+    page = H.parse_answer(data).stdout
+    eq(metric(page, "xff_gateway_front_timeouts_total"), 1,
+       "front timeouts on the status page", page[:3000])
+
+    size = 2 << 20
+    t1 = time.monotonic()
+    ans = H.fcgi_request(gw.sock, post_params("/fast", size),
+                         stdin=b"f" * size, timeout=PROBE_TIMEOUT * 3)
+    fast = time.monotonic() - t1
+    eq((status_of(ans), echo_stdin_len(ans)), (200, size),
+       "status and body bytes at the backend, 2 MiB at full speed",
+       ans.stdout[-300:], gw.log_text()[-1500:])
+
+    # 16 pieces of 64 KiB, 0.25 s apart: the waits add up to twice
+    # front_timeout, the rate is four times the minimum
+    size, piece = 1 << 20, 64 * 1024
+    c = connect(gw)
+    t1 = time.monotonic()
+    taken = 0
+    try:
+        c.sendall(post_head("/paced", size))
+        for _ in range(size // piece):
+            time.sleep(0.25)
+            c.sendall(BB.record(BB.STDIN, b"p" * (piece // 2)) * 2)
+            taken += piece
+        c.sendall(BB.record(BB.STDIN, b""))
+    except OSError as e:
+        raise Failure("the paced body was cut after %d bytes in %.1f s: %s\n"
+                      "    %s" % (taken, time.monotonic() - t1, e,
+                                  gw.log_text()[-1500:]))
+    ans = answer_on(c)
+    paced = time.monotonic() - t1
+    c.close()
+    eq((status_of(ans), echo_stdin_len(ans)), (200, size),
+       "status and body bytes at the backend, 1 MiB paced",
+       ans.stdout[-300:], gw.log_text()[-1500:])
+    eq(len(re.findall(r"front_timeout:", gw.log_text())), 1,
+       "front_timeout lines")
+    return ("drip cut after %d pieces, %.1f s; 2 MiB in %.2f s, 1 MiB paced "
+            "in %.1f s, both whole" % (sent, elapsed, fast, paced))
+
+
+@scenario
+def body_backend_slow(s):
+    """front_timeout = 2, a backend that starts reading the body 4 s
+    after the params: the time the gateway waits for the backend to take
+    the body does not count against the web server, and a 2 MiB body
+    sent at full speed is served whole."""
+    size = 2 << 20
+    with H.Stopper(s.env) as st:
+        srv = st.add(BB.Server(s.env.path("late.sock")).start())
+        gw = st.add(s.gateway({"workers": 1, "front_timeout": 2,
+                               "backend_timeout": 10}, backend=srv.path))
+        t0 = time.monotonic()
+        ans = H.fcgi_request(gw.sock, post_params(
+            "/late?fault=late_read&late=4", size), stdin=b"l" * size,
+            timeout=PROBE_TIMEOUT * 3)
+        t = time.monotonic() - t0
+        eq((status_of(ans), echo_stdin_len(ans)), (200, size),
+           "status and body bytes at the backend", ans.stdout[-300:],
+           gw.log_text()[-1500:])
+        check(t >= 4, "the backend did not hold the body back (%.1f s)" % t)
+        check("front_timeout" not in gw.log_text(),
+              "the wait for the backend counted as a front timeout",
+              gw.log_text()[-1500:])
+    return "2 MiB through a backend reading 4 s late, in %.1f s" % t
 
 
 def main(argv):
