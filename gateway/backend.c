@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "clock.h"
 #include "dial.h"
 #include "escape.h"
 #include "fcgx.h"
@@ -33,6 +34,14 @@
 #define REQ_ID		1
 /* Longest wait inside one front read once the response has started. */
 #define FRONT_READ_TIMEOUT_MS	1000
+/*
+ * Lowest body rate, in bytes per second, that front_timeout alone covers:
+ * each BODY_MIN_RATE bytes of body received add one second to the time
+ * the body may keep the gateway waiting, so a web server sending at this
+ * rate or faster is never cut, and one trickling the body is cut after
+ * about front_timeout.
+ */
+#define BODY_MIN_RATE	(64 * 1024)
 
 struct relay {
 	struct backend		*b;
@@ -55,6 +64,7 @@ struct relay {
 	int			 flushed;	/* and pushed to the web server */
 	int			 rcvtimeo;	/* short SO_RCVTIMEO on the front socket */
 	int			 front_timeout;	/* front_timeout in ms */
+	long long		 front_waited;	/* ms waited for the body, in all */
 	int			 cut;		/* the body was not read to its end */
 	int			 gotany;	/* a byte came from the backend */
 	int			 front_err;	/* the front failed */
@@ -346,18 +356,23 @@ rl_front_bad(struct relay *r, const char *why)
  * relaying that output (a backend may answer before reading the body,
  * and nginx then stops sending it).  With probe set, only looks and
  * returns 2 when the front would have to be waited for.  Before any
- * output the web server has front_timeout for each piece of the body,
- * after it the backend timeout applies.  Returns 0 when the front can
- * be read, 1 when the backend ended the request, -1 on failure.
+ * output the waits for the body share one budget over the request:
+ * front_timeout plus one second per BODY_MIN_RATE bytes of body received
+ * so far; after it each wait may last the backend timeout.  Returns 0
+ * when the front can be read, 1 when the backend ended the request, -1
+ * on failure.
  */
 static int
 front_wait(struct relay *r, int probe)
 {
 	struct pollfd	 pfd[2];
 	const char	*why;
+	long long	 left, t0, t1;
 	int		 k;
 
 	for (;;) {
+		/* a wait counts from the look at the front, which may repeat */
+		t0 = clock_ms();
 		switch (front_check(r->req, &why)) {
 		case FRONT_IN_READY:
 			return 0;
@@ -368,13 +383,24 @@ front_wait(struct relay *r, int probe)
 		}
 		if (probe)
 			return 2;
+		/* whole BODY_MIN_RATE pieces as seconds, the rest in proportion */
+		left = r->front_timeout - r->front_waited +
+		    (long long)(r->body / BODY_MIN_RATE) * 1000 +
+		    (long long)(r->body % BODY_MIN_RATE) * 1000 / BODY_MIN_RATE;
+		if (!r->flushed && left <= 0)
+			goto spent;
+		if (left > INT_MAX)
+			left = INT_MAX;
 		pfd[0].fd = fcgx_fd(r->req);
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
 		pfd[1].fd = r->c->fd;
 		pfd[1].events = POLLIN;
 		pfd[1].revents = 0;
-		k = poll(pfd, 2, r->flushed ? r->timeout : r->front_timeout);
+		k = poll(pfd, 2, r->flushed ? r->timeout : (int)left);
+		/* a clock that cannot be read counts nothing: a timeout still ends */
+		if (!r->flushed && (t1 = clock_ms()) > t0)
+			r->front_waited += t1 - t0;
 		if (k == -1) {
 			if (errno == EINTR)
 				continue;
@@ -382,14 +408,8 @@ front_wait(struct relay *r, int probe)
 		}
 		if (k == 0 && r->flushed)
 			return rl_fail(r, 504, "timeout", 0);
-		if (k == 0) {
-			STATS_INC(stats.front_timeouts);
-			log_msg(LOG_LVL_WARNING, "front_timeout",
-			    "front_timeout: the request body stopped for "
-			    "front_timeout");
-			r->front_err = 1;
-			return -1;
-		}
+		if (k == 0)
+			goto spent;
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			if (rl_input(r, 0) == -1)
 				return -1;
@@ -397,6 +417,14 @@ front_wait(struct relay *r, int probe)
 				return 1;
 		}
 	}
+spent:
+	STATS_INC(stats.front_timeouts);
+	log_msg(LOG_LVL_WARNING, "front_timeout", "front_timeout: the request "
+	    "body did not arrive within front_timeout at the minimum rate "
+	    "(%d KiB/s); body=%lu waited_ms=%lld", BODY_MIN_RATE / 1024,
+	    r->body, r->front_waited);
+	r->front_err = 1;
+	return -1;
 }
 
 /* Sets a receive timeout of ms on the front socket. */

@@ -16,6 +16,8 @@ request by the QUERY_STRING parameter `fault=NAME`:
     part_hang         the response headers and 64 kB of body, then sleep
                       (the test kills the process)
     slow_body         read the body in small pieces with short sleeps
+    late_read         wait `late=S` seconds (at most 30) after the PARAMS
+                      stream before reading the body
     early_big         before reading the body, answer the header and
                       `early=N` bytes ("e"), then read the body and end
                       with a line "stdin_len=N sha256=HEX"
@@ -239,6 +241,11 @@ class Server:
         if fault == "slow_body":
             c.chunk = 4096
             c.delay = 0.001
+        if fault == "late_read":
+            try:
+                time.sleep(min(float(q.get("late", ["1"])[0]), 30.0))
+            except ValueError:
+                pass
         head = b"Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n"
         if fault == "early_big":
             left = int(q.get("early", ["65536"])[0])

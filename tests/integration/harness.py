@@ -339,12 +339,18 @@ def fcgi_request(sock, params, stdin=b"", timeout=REQUEST_TIMEOUT):
     return parse_answer(data, ans)
 
 
-def fcgi_exchange(sock, raw, timeout, tolerant=False):
-    """Sends the bytes raw on a new connection to the Unix socket sock and
-    reads until the peer closes it or timeout seconds pass between two
+def fcgi_exchange(sock, raw, timeout, tolerant=False, source=None):
+    """Sends the bytes raw on a new connection to sock (a Unix socket path,
+    or a (host, port) tuple for TCP, from the address source when given)
+    and reads until the peer closes it or timeout seconds pass between two
     reads.  Returns (the bytes read, True when the time ran out).  With
     tolerant, a socket error ends the exchange like a close does."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if isinstance(sock, tuple):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if source is not None:
+            s.bind((source, 0))
+    else:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
     data = b""
     timed_out = False
@@ -764,24 +770,27 @@ class Env:
         return out + ["--"] + app
 
     def gateway(self, ini_text, name="gateway", prefix=(),
-                error=HarnessError):
+                error=HarnessError, env=None):
         """The gateway under spawn-fcgi (the etc/ example command line),
-        with an optional command prefix (prlimit).  spawn-fcgi binds the
-        socket before the gateway runs, so readiness is a FastCGI answer
-        from the gateway itself (FCGI_GET_VALUES)."""
+        with an optional command prefix (prlimit) and env (a dict of
+        variables added to the environment).  spawn-fcgi binds the socket
+        before the gateway runs, so readiness is a FastCGI answer from the
+        gateway itself (FCGI_GET_VALUES)."""
         return self.fcgi_app(
             name, ini_text,
             lambda sock, ini: list(prefix) + self.spawn_command(sock, ini),
-            error)
+            error, env)
 
-    def fcgi_app(self, name, ini_text, command, error=HarnessError):
+    def fcgi_app(self, name, ini_text, command, error=HarnessError,
+                 env=None):
         """Starts command(socket path, INI path) with ini_text written to
-        the INI; ready when a FastCGI answer (FCGI_GET_VALUES) comes on
-        the socket.  error (an exception class) when the process exits
-        first or WAIT seconds pass.  The Proc gets .sock and .ini."""
+        the INI and env (a dict) added to the environment; ready when a
+        FastCGI answer (FCGI_GET_VALUES) comes on the socket.  error (an
+        exception class) when the process exits first or WAIT seconds
+        pass.  The Proc gets .sock and .ini."""
         sock = self.path(name + ".sock")
         ini = self.write(name + ".ini", ini_text)
-        p = self.start(name, command(sock, ini))
+        p = self.start(name, command(sock, ini), env=with_env(env))
         deadline = time.monotonic() + WAIT
         while not fcgi_get_values(sock):
             if not p.alive():
@@ -793,6 +802,33 @@ class Env:
                                            p.log_text()[-3000:]))
             time.sleep(0.05)
         p.sock = sock
+        p.ini = ini
+        return p
+
+    def gateway_bound(self, ini_text, name="gateway", error=HarnessError,
+                      env=None):
+        """The gateway run alone, binding the listen = of ini_text itself
+        (a TCP address too), with env (a dict) added to the environment.
+        Ready when it logs "started:" (the INI's log level must be info
+        or debug, target stderr): no connection is made, so a listener
+        that refuses this host is not probed.  error (an exception
+        class) when it exits first or WAIT seconds pass.  The Proc gets
+        .ini."""
+        ini = self.write(name + ".ini", ini_text)
+        argv = [GATEWAY, "-c", ini]
+        if VALGRIND:
+            argv = valgrind_argv(self.path(name + ".valgrind.log")) + argv
+        p = self.start(name, argv, env=with_env(env))
+        started = re.compile(LOG_LINE_RX + r"info started: ", re.M)
+        deadline = time.monotonic() + WAIT
+        while not started.search(p.log_text()):
+            if not p.alive():
+                raise error("%s exited with status %s; log:\n%s" % (
+                    name, p.popen.returncode, p.log_text()[-3000:]))
+            if time.monotonic() > deadline:
+                raise error("%s: not started after %.0f s; log:\n%s" % (
+                    name, WAIT, p.log_text()[-3000:]))
+            time.sleep(0.05)
         p.ini = ini
         return p
 
@@ -839,6 +875,16 @@ class Env:
                               prefix + "/logs/error.log"])
         p.log = prefix + "/logs/error.log"
         return p
+
+
+def with_env(extra):
+    """The environment of a child: this one with the dict extra added, or
+    None (inherit) when extra is None."""
+    if extra is None:
+        return None
+    env = dict(os.environ)
+    env.update(extra)
+    return env
 
 
 def find_fastcgi_params():

@@ -4,10 +4,12 @@ connections: connections are parked, not served by a thread each, and
 nothing a client sends on the socket can crash the daemon, grow its
 memory without bound or hold a worker.
 
-Each scenario starts its own gateway (echo backend behind it), sends raw
-FastCGI or goes through nginx, then checks that the daemon is alive, that
-its memory stayed bounded where it matters, and that a probe request is
-answered while the hostile connections are still open.
+Each scenario starts its own gateway (echo backend behind it, or
+badbackend.py's server where the backend must misbehave), on a Unix
+socket or on a TCP port of 127.0.0.1, sends raw FastCGI or goes through
+nginx, then checks that the daemon is alive, that its memory stayed
+bounded where it matters, and that a probe request is answered while the
+hostile connections are still open.
 
 Each scenario prints "ok NAME" or "FAIL NAME"; the last line is
 "N passed, M failed"; the exit status is 1 when any failed.
@@ -137,12 +139,21 @@ class Suite:
         self._echo = None
         self.n = 0
 
-    def gateway(self, gateway=None, level="info"):
-        if self._echo is None or not self._echo[0].alive():
-            self._echo = self.env.echo_app("echo", threads=64)
+    def gateway(self, gateway=None, level="info", env=None, backend=None):
+        """A gateway before backend (the shared echo app when None), with
+        env added to its environment: under spawn-fcgi on a Unix socket,
+        or alone when gateway names a listen = address."""
+        if backend is None:
+            if self._echo is None or not self._echo[0].alive():
+                self._echo = self.env.echo_app("echo", threads=64)
+            backend = self._echo[1]
         self.n += 1
-        return self.env.gateway(ini(self._echo[1], gateway, level),
-                                "gw-%d" % self.n, error=Failure)
+        text = ini(backend, gateway, level)
+        if (gateway or {}).get("listen"):
+            return self.env.gateway_bound(text, "gw-%d" % self.n,
+                                          error=Failure, env=env)
+        return self.env.gateway(text, "gw-%d" % self.n, error=Failure,
+                                env=env)
 
     def close(self):
         self.env.close()
@@ -447,6 +458,230 @@ def status_while_busy(s):
           "workers_busy is not 1", ans.stdout[:2000])
     eq(status_of(answer_on(a)), 200, "the slow request")
     return "status page in %.3f s with the worker busy" % t
+
+
+WEB_ADDRS = "FCGI_WEB_SERVER_ADDRS"
+
+
+def second_loopback():
+    """127.0.0.2 when this host can send from it (Linux routes all of
+    127/8 to lo), else None."""
+    sk = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sk.bind(("127.0.0.2", 0))
+        return "127.0.0.2"
+    except OSError:
+        return None
+    finally:
+        sk.close()
+
+
+def tcp_exchange(addr, uri, source=None):
+    """A plain request on a new TCP connection to addr, from source:
+    (the bytes that came back, True when the time ran out)."""
+    return H.fcgi_exchange(addr, request_bytes(uri), PROBE_TIMEOUT,
+                           tolerant=True, source=source)
+
+
+def refused_lines(gw, peer):
+    return len(re.findall(r"peer_refused peer=%s reason=FCGI_WEB_SERVER_ADDRS"
+                          % re.escape(peer), gw.log_text()))
+
+
+def metric(text, name):
+    """The value of the unlabelled metric name in status page text."""
+    m = re.search(rb"^%s (\d+)$" % name.encode(), text, re.M)
+    return int(m.group(1)) if m else None
+
+
+@scenario
+def web_server_addrs(s):
+    """FCGI_WEB_SERVER_ADDRS with listen = 127.0.0.1:PORT: a peer outside
+    the list is closed without an answer, logged peer_refused and counted
+    on the status page, and the daemon lives on; a peer in the list
+    (written after ", ") is served by the backend; a Unix-socket listener
+    ignores the variable, as libfcgi does."""
+    other = second_loopback()
+    sources = [None, None] + ([other] if other else [])
+
+    # 127.0.0.1 not in the list: every local peer is refused
+    addr = (PEER, H.free_port())
+    gw = s.gateway({"listen": "%s:%d" % addr},
+                   env={WEB_ADDRS: "192.0.2.1,198.51.100.2"})
+    for i, src in enumerate(sources):
+        data, timed_out = tcp_exchange(addr, "/refused-%d" % i, src)
+        check(not timed_out and data == b"",
+              "a peer outside the list (%s): connection not closed at once, "
+              "or answered" % (src or PEER), "timed out: %s" % timed_out,
+              "answer: %r" % data[:200], gw.log_text()[-1500:])
+    check(wait_for(lambda: refused_lines(gw, PEER) == 2, 10),
+          "2 peer_refused lines for %s" % PEER, gw.log_text()[-1500:])
+    if other:
+        check(wait_for(lambda: refused_lines(gw, other) == 1, 10),
+              "a peer_refused line for %s" % other, gw.log_text()[-1500:])
+    check(gw.alive(), "the daemon died", gw.log_text()[-1500:])
+    check(not re.search(r"front_error|backend_error", gw.log_text()),
+          "a refused peer reached a worker", gw.log_text()[-1500:])
+    s.env.stop(gw)
+
+    # 127.0.0.1 in the list: served; 127.0.0.2 (when usable) refused
+    addr = (PEER, H.free_port())
+    gw = s.gateway({"listen": "%s:%d" % addr, "status_uri": "/xff-status"},
+                   env={WEB_ADDRS: "192.0.2.1, 127.0.0.1"})
+    data, timed_out = tcp_exchange(addr, "/listed")
+    ans = H.parse_answer(data)
+    check(not timed_out and status_of(ans) == 200 and
+          b'"REQUEST_URI", "/listed"' in ans.stdout,
+          "a listed peer is not answered by the backend",
+          "answer: %r" % data[:300], gw.log_text()[-1500:])
+    if other:
+        data, timed_out = tcp_exchange(addr, "/not-listed", other)
+        check(not timed_out and data == b"",
+              "%s (not listed): connection not closed at once" % other,
+              "answer: %r" % data[:200], gw.log_text()[-1500:])
+        check(wait_for(lambda: refused_lines(gw, other) == 1, 10),
+              "a peer_refused line for %s" % other, gw.log_text()[-1500:])
+    data, timed_out = tcp_exchange(addr, "/xff-status")
+    page = H.parse_answer(data).stdout
+    eq(metric(page, "xff_gateway_connections_refused_total"),
+       1 if other else 0, "connections refused on the status page",
+       page[:3000])
+    eq(refused_lines(gw, PEER), 0, "peer_refused lines for a listed peer")
+    check(gw.alive(), "the daemon died", gw.log_text()[-1500:])
+    s.env.stop(gw)
+
+    # a Unix socket from spawn-fcgi: the variable does not apply
+    gw = s.gateway(env={WEB_ADDRS: "192.0.2.1"})
+    probe(gw, "on a Unix socket with %s set" % WEB_ADDRS)
+    check("peer_refused" not in gw.log_text(),
+          "a Unix-socket peer was refused", gw.log_text()[-1500:])
+    s.env.stop(gw)
+    return "refused: %d connections closed unanswered; listed: 200%s; " \
+        "Unix socket: variable ignored" % (
+            len(sources), ", 127.0.0.2 refused and counted" if other else
+            " (127.0.0.2 unusable here: refusal count not checked)")
+
+
+def post_params(uri, length):
+    """params() of a POST with a body of length bytes."""
+    return [(k, "POST" if k == "REQUEST_METHOD" else v)
+            for k, v in params(uri)] + [
+        ("CONTENT_TYPE", "application/octet-stream"),
+        ("CONTENT_LENGTH", str(length))]
+
+
+def post_head(uri, length, keep=False):
+    return (begin(keep) + BB.record(BB.PARAMS,
+                                    pairs_bytes(post_params(uri, length)))
+            + BB.record(BB.PARAMS, b""))
+
+
+def echo_stdin_len(ans):
+    """stdin_len from the echo app's JSON answer, else None."""
+    m = re.search(rb'"stdin_len":\s*(\d+)', ans.stdout)
+    return int(m.group(1)) if m else None
+
+
+@scenario
+def body_drip(s):
+    """front_timeout = 2, one worker: a body dripping one 8-byte STDIN
+    record every 1.5 s (each wait shorter than front_timeout) is cut once
+    the waits add up to front_timeout, long before 10 pieces; logged and
+    counted; a probe is answered after.  A 2 MiB body at full speed and a
+    1 MiB body paced at 256 KiB/s over about 4 s are served whole."""
+    ft = 2
+    gw = s.gateway({"workers": 1, "front_timeout": ft,
+                    "status_uri": "/xff-status"})
+    c = connect(gw)
+    c.sendall(post_head("/drip", 80))
+    t0 = time.monotonic()
+    sent, closed = 0, False
+    while sent < 10 and not closed:
+        try:
+            c.sendall(BB.record(BB.STDIN, b"d" * 8))
+        except OSError:
+            closed = True
+            break
+        sent += 1
+        closed = read_until_close(c, 1.5)[0]
+    elapsed = time.monotonic() - t0
+    c.close()
+    check(closed, "a body dripping below the minimum rate is still read "
+          "after %d pieces in %.1f s" % (sent, elapsed), gw.log_text()[-1500:])
+    check(elapsed < ft + 10, "cut only after %.1f s" % elapsed)
+    check(wait_for(lambda: re.search(
+        r"front_timeout: the request body did not arrive within "
+        r"front_timeout at the minimum rate", gw.log_text()), 10),
+        "no front_timeout log line for the body", gw.log_text()[-1500:])
+    probe(gw, "after the dripping body was cut")
+    data, _ = H.fcgi_exchange(gw.sock, request_bytes("/xff-status"),
+                              PROBE_TIMEOUT, tolerant=True)
+    page = H.parse_answer(data).stdout
+    eq(metric(page, "xff_gateway_front_timeouts_total"), 1,
+       "front timeouts on the status page", page[:3000])
+
+    size = 2 << 20
+    t1 = time.monotonic()
+    ans = H.fcgi_request(gw.sock, post_params("/fast", size),
+                         stdin=b"f" * size, timeout=PROBE_TIMEOUT * 3)
+    fast = time.monotonic() - t1
+    eq((status_of(ans), echo_stdin_len(ans)), (200, size),
+       "status and body bytes at the backend, 2 MiB at full speed",
+       ans.stdout[-300:], gw.log_text()[-1500:])
+
+    # 16 pieces of 64 KiB, 0.25 s apart: the waits add up to twice
+    # front_timeout, the rate is four times the minimum
+    size, piece = 1 << 20, 64 * 1024
+    c = connect(gw)
+    t1 = time.monotonic()
+    taken = 0
+    try:
+        c.sendall(post_head("/paced", size))
+        for _ in range(size // piece):
+            time.sleep(0.25)
+            c.sendall(BB.record(BB.STDIN, b"p" * (piece // 2)) * 2)
+            taken += piece
+        c.sendall(BB.record(BB.STDIN, b""))
+    except OSError as e:
+        raise Failure("the paced body was cut after %d bytes in %.1f s: %s\n"
+                      "    %s" % (taken, time.monotonic() - t1, e,
+                                  gw.log_text()[-1500:]))
+    ans = answer_on(c)
+    paced = time.monotonic() - t1
+    c.close()
+    eq((status_of(ans), echo_stdin_len(ans)), (200, size),
+       "status and body bytes at the backend, 1 MiB paced",
+       ans.stdout[-300:], gw.log_text()[-1500:])
+    eq(len(re.findall(r"front_timeout:", gw.log_text())), 1,
+       "front_timeout lines")
+    return ("drip cut after %d pieces, %.1f s; 2 MiB in %.2f s, 1 MiB paced "
+            "in %.1f s, both whole" % (sent, elapsed, fast, paced))
+
+
+@scenario
+def body_backend_slow(s):
+    """front_timeout = 2, a backend that starts reading the body 4 s
+    after the params: the time the gateway waits for the backend to take
+    the body does not count against the web server, and a 2 MiB body
+    sent at full speed is served whole."""
+    size = 2 << 20
+    with H.Stopper(s.env) as st:
+        srv = st.add(BB.Server(s.env.path("late.sock")).start())
+        gw = st.add(s.gateway({"workers": 1, "front_timeout": 2,
+                               "backend_timeout": 10}, backend=srv.path))
+        t0 = time.monotonic()
+        ans = H.fcgi_request(gw.sock, post_params(
+            "/late?fault=late_read&late=4", size), stdin=b"l" * size,
+            timeout=PROBE_TIMEOUT * 3)
+        t = time.monotonic() - t0
+        eq((status_of(ans), echo_stdin_len(ans)), (200, size),
+           "status and body bytes at the backend", ans.stdout[-300:],
+           gw.log_text()[-1500:])
+        check(t >= 4, "the backend did not hold the body back (%.1f s)" % t)
+        check("front_timeout" not in gw.log_text(),
+              "the wait for the backend counted as a front timeout",
+              gw.log_text()[-1500:])
+    return "2 MiB through a backend reading 4 s late, in %.1f s" % t
 
 
 def main(argv):
