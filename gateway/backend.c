@@ -34,14 +34,6 @@
 #define REQ_ID		1
 /* Longest wait inside one front read once the response has started. */
 #define FRONT_READ_TIMEOUT_MS	1000
-/*
- * Lowest body rate, in bytes per second, that front_timeout alone covers:
- * each BODY_MIN_RATE bytes of body received add one second to the time
- * the body may keep the gateway waiting, so a web server sending at this
- * rate or faster is never cut, and one trickling the body is cut after
- * about front_timeout.
- */
-#define BODY_MIN_RATE	(64 * 1024)
 
 struct relay {
 	struct backend		*b;
@@ -65,6 +57,9 @@ struct relay {
 	int			 rcvtimeo;	/* short SO_RCVTIMEO on the front socket */
 	int			 front_timeout;	/* front_timeout in ms */
 	long long		 front_waited;	/* ms waited for the body, in all */
+	long long		 partial_waited; /* ms, output flushed, part of a
+					   body record header in the socket */
+	int			 front_timed_out; /* the front_timeout ended it */
 	int			 cut;		/* the body was not read to its end */
 	int			 gotany;	/* a byte came from the backend */
 	int			 front_err;	/* the front failed */
@@ -368,49 +363,61 @@ front_wait(struct relay *r, int probe)
 	struct pollfd	 pfd[2];
 	const char	*why;
 	long long	 left, t0, t1;
+	enum front_in	 in;
 	int		 k;
 
 	for (;;) {
 		/* a wait counts from the look at the front, which may repeat */
 		t0 = clock_ms();
-		switch (front_check(r->req, &why)) {
+		switch ((in = front_check(r->req, &why))) {
 		case FRONT_IN_READY:
 			return 0;
 		case FRONT_IN_BAD:
 			return rl_front_bad(r, why);
 		case FRONT_IN_WAIT:
+		case FRONT_IN_PARTIAL:
 			break;
 		}
 		if (probe)
 			return 2;
-		/* whole BODY_MIN_RATE pieces as seconds, the rest in proportion */
-		left = r->front_timeout - r->front_waited +
-		    (long long)(r->body / BODY_MIN_RATE) * 1000 +
-		    (long long)(r->body % BODY_MIN_RATE) * 1000 / BODY_MIN_RATE;
+		left = r->flushed ? r->timeout : body_wait_left(r->front_timeout,
+		    r->front_waited, r->body);
 		if (!r->flushed && left <= 0)
 			goto spent;
 		if (left > INT_MAX)
 			left = INT_MAX;
-		pfd[0].fd = fcgx_fd(r->req);
+		/* part of a header waits in the socket: look again shortly */
+		if (in == FRONT_IN_PARTIAL && left > FRONT_PARTIAL_MS)
+			left = FRONT_PARTIAL_MS;
+		pfd[0].fd = r->c->fd;
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
-		pfd[1].fd = r->c->fd;
+		pfd[1].fd = fcgx_fd(r->req);
 		pfd[1].events = POLLIN;
 		pfd[1].revents = 0;
-		k = poll(pfd, 2, r->flushed ? r->timeout : (int)left);
+		k = poll(pfd, in == FRONT_IN_PARTIAL ? 1 : 2, (int)left);
 		/* a clock that cannot be read counts nothing: a timeout still ends */
-		if (!r->flushed && (t1 = clock_ms()) > t0)
-			r->front_waited += t1 - t0;
+		if ((t1 = clock_ms()) > t0) {
+			if (!r->flushed)
+				r->front_waited += t1 - t0;
+			else if (in == FRONT_IN_PARTIAL)
+				r->partial_waited += t1 - t0;
+		}
 		if (k == -1) {
 			if (errno == EINTR)
 				continue;
 			return rl_fail(r, 502, "poll", errno);
 		}
+		if (k == 0 && in == FRONT_IN_PARTIAL && (r->flushed ?
+		    r->partial_waited < r->timeout :
+		    body_wait_left(r->front_timeout, r->front_waited,
+		    r->body) > 0))
+			continue;
 		if (k == 0 && r->flushed)
 			return rl_fail(r, 504, "timeout", 0);
 		if (k == 0)
 			goto spent;
-		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			if (rl_input(r, 0) == -1)
 				return -1;
 			if (r->ended)
@@ -424,6 +431,7 @@ spent:
 	    "(%d KiB/s); body=%lu waited_ms=%lld", BODY_MIN_RATE / 1024,
 	    r->body, r->front_waited);
 	r->front_err = 1;
+	r->front_timed_out = 1;
 	return -1;
 }
 
@@ -816,8 +824,10 @@ backend_end(struct backend *b, int *status)
 	if (r->rcvtimeo)
 		front_rcvtimeo(req, dial_ms(cfg->front_timeout));
 	if (r->front_err) {
-		log_msg(LOG_LVL_INFO, "front_error",
-		    "front_error reason=client_went_away");
+		/* a front_timeout was logged as such */
+		if (!r->front_timed_out)
+			log_msg(LOG_LVL_INFO, "front_error",
+			    "front_error reason=client_went_away");
 		rc = RELAY_ABORT;
 	} else if (r->no_conn) {
 		log_wait(r);

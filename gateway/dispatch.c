@@ -42,6 +42,7 @@
 #include "dispatch.h"
 #include "fcgirec.h"
 #include "fcgx.h"
+#include "ipaddr.h"
 #include "front.h"
 #include "log.h"
 #include "stats.h"
@@ -734,19 +735,28 @@ refuse_spare(void)
 	pthread_mutex_unlock(&spare_mtx);
 }
 
-/* Returns 1 when ip is one of the comma-separated addresses of list. */
+/*
+ * Returns 1 when the address ip (text) is one of the comma- or
+ * space-separated addresses of list, compared as addresses, not as
+ * text (an IPv6 address may be written in several ways).
+ */
 static int
 addr_listed(const char *list, const char *ip)
 {
-	size_t	n = strlen(ip), k;
+	struct ip	peer, one;
+	size_t		k;
 
+	if (ip_parse(xstr_c(ip), &peer) == -1)
+		return 0;
 	while (*list != '\0') {
 		while (*list == ',' || *list == ' ')
 			list++;
 		for (k = 0; list[k] != '\0' && list[k] != ',' &&
 		    list[k] != ' '; k++)
 			;
-		if (k == n && memcmp(list, ip, n) == 0)
+		if (k > 0 && ip_parse((struct xstr){ list, k }, &one) == 0 &&
+		    one.family == peer.family &&
+		    memcmp(one.a, peer.a, peer.family == 4 ? 4 : 16) == 0)
 			return 1;
 		list += k;
 	}
@@ -790,12 +800,12 @@ on_listen(struct worker *w)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
 		if (web_addrs != NULL) {
-			if (ss.ss_family == AF_INET)
-				inet_ntop(AF_INET, &((struct sockaddr_in *)
-				    &ss)->sin_addr, ip, sizeof(ip));
-			else
-				inet_ntop(AF_INET6, &((struct sockaddr_in6 *)
-				    &ss)->sin6_addr, ip, sizeof(ip));
+			if ((ss.ss_family == AF_INET ? inet_ntop(AF_INET,
+			    &((struct sockaddr_in *)&ss)->sin_addr, ip,
+			    sizeof(ip)) : inet_ntop(AF_INET6,
+			    &((struct sockaddr_in6 *)&ss)->sin6_addr, ip,
+			    sizeof(ip))) == NULL)
+				snprintf(ip, sizeof(ip), "-");
 			if (!addr_listed(web_addrs, ip)) {
 				STATS_INC(stats.conns_refused);
 				log_msg(LOG_LVL_WARNING, "peer_refused",

@@ -8,9 +8,11 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <string.h>
 
+#include "clock.h"
 #include "fcgx.h"
 #include "frontio.h"
 
@@ -45,6 +47,10 @@ front_check(FCGX_Request *req, const char **why)
 		if (n > 0)
 			have += (size_t)n;
 	}
+	/* bytes wait in the socket: a poll would return at once */
+	if (have > st.rawlen && have < need && frec_body_check(buf, have,
+	    st.clen, st.plen, (unsigned)req->requestId, why) == FBODY_NEED)
+		return FRONT_IN_PARTIAL;
 	switch (frec_body_check(buf, have, st.clen, st.plen,
 	    (unsigned)req->requestId, why)) {
 	case FBODY_READY:
@@ -80,38 +86,57 @@ front_take(FCGX_Request *req, unsigned char *p, size_t cap)
 	return (long)got;
 }
 
+/* Returns what a body may still wait; see frontio.h. */
+long long
+body_wait_left(int timeout_ms, long long waited_ms, unsigned long body)
+{
+	/* whole BODY_MIN_RATE pieces as seconds, the rest in proportion */
+	return (long long)timeout_ms - waited_ms +
+	    (long long)(body / BODY_MIN_RATE) * 1000 +
+	    (long long)(body % BODY_MIN_RATE) * 1000 / BODY_MIN_RATE;
+}
+
 /* Drops the rest of the body; see frontio.h. */
 enum front_drain
 front_drain(FCGX_Request *req, unsigned char *buf, size_t cap, int timeout_ms)
 {
 	struct pollfd	 pfd;
 	const char	*why;
+	unsigned long	 body = 0;
+	long long	 waited = 0, left, t0, t1;
 	long		 k;
 	int		 rc;
+	enum front_in	 in;
 
 	if (FCGX_HasSeenEOF(req->in) != 0)
 		return FRONT_DRAINED;
 	for (;;) {
-		switch (front_check(req, &why)) {
-		case FRONT_IN_BAD:
+		t0 = clock_ms();
+		if ((in = front_check(req, &why)) == FRONT_IN_BAD)
 			return FRONT_DRAIN_FAILED;
-		case FRONT_IN_WAIT:
+		if (in == FRONT_IN_WAIT || in == FRONT_IN_PARTIAL) {
+			if ((left = body_wait_left(timeout_ms, waited,
+			    body)) <= 0)
+				return FRONT_DRAIN_FAILED;
+			if (in == FRONT_IN_PARTIAL && left > FRONT_PARTIAL_MS)
+				left = FRONT_PARTIAL_MS;
 			pfd.fd = fcgx_fd(req);
 			pfd.events = POLLIN;
 			pfd.revents = 0;
-			rc = poll(&pfd, 1, timeout_ms);
-			if (rc == -1 && errno == EINTR)
-				continue;
-			if (rc <= 0)
+			rc = poll(in == FRONT_IN_WAIT ? &pfd : NULL,
+			    in == FRONT_IN_WAIT ? 1 : 0,
+			    left > INT_MAX ? INT_MAX : (int)left);
+			if ((t1 = clock_ms()) > t0)
+				waited += t1 - t0;
+			if (rc == -1 && errno != EINTR)
 				return FRONT_DRAIN_FAILED;
 			continue;
-		case FRONT_IN_READY:
-			break;
 		}
 		if ((k = front_take(req, buf, cap)) < 0)
 			return FRONT_DRAIN_FAILED;
 		if (k == 0)
 			return FRONT_DRAINED;
+		body += (unsigned long)k;
 	}
 }
 

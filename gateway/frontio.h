@@ -19,8 +19,29 @@
 enum front_in {
 	FRONT_IN_READY = 0,	/* body bytes, the end, or an error: no wait */
 	FRONT_IN_WAIT,		/* more bytes must come from the web server */
+	FRONT_IN_PARTIAL,	/* so far only part of a record header came:
+				   the socket polls readable, wait by time */
 	FRONT_IN_BAD		/* a record other than the body's: *why */
 };
+
+/*
+ * Lowest body rate, in bytes per second, that front_timeout alone covers:
+ * each BODY_MIN_RATE bytes of body received add one second to the time
+ * the body may keep the gateway waiting, so a web server sending at this
+ * rate or faster is never cut, and one trickling the body is cut after
+ * about front_timeout.
+ */
+#define BODY_MIN_RATE	(64 * 1024)
+
+/* While only part of a header came, the step between looks, in ms. */
+#define FRONT_PARTIAL_MS	20
+
+/*
+ * Returns the ms a body may still keep the gateway waiting: timeout_ms
+ * plus one second per BODY_MIN_RATE bytes of body, less waited_ms.
+ */
+long long	body_wait_left(int timeout_ms, long long waited_ms,
+		    unsigned long body);
 
 /*
  * Looks at what libfcgi holds and at the socket, without reading:
@@ -43,8 +64,8 @@ enum front_drain {
 };
 
 /*
- * Reads the rest of the body and drops it, waiting at most timeout_ms
- * for each piece, with buf[0..cap) as scratch space.
+ * Reads the rest of the body and drops it, with buf[0..cap) as scratch
+ * space; the waits share one budget (body_wait_left() of timeout_ms).
  */
 enum front_drain front_drain(FCGX_Request *req, unsigned char *buf,
 	    size_t cap, int timeout_ms);

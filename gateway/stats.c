@@ -209,8 +209,9 @@ stats_format(char *buf, size_t cap)
 	    "Front connections refused (max_conns reached, no descriptor, "
 	    "peer not in FCGI_WEB_SERVER_ADDRS).", get(&stats.conns_refused));
 	counter(&o, "xff_gateway_front_timeouts_total",
-	    "Front connections closed because a request did not arrive whole "
-	    "within front_timeout.", get(&stats.front_timeouts));
+	    "Front connections closed because a request head did not arrive "
+	    "whole within front_timeout, or its body not at the minimum "
+	    "rate.", get(&stats.front_timeouts));
 	counter(&o, "xff_gateway_front_errors_total",
 	    "Front connections closed on a FastCGI protocol violation.",
 	    get(&stats.front_errors));

@@ -50,7 +50,7 @@ struct stats {
 	atomic_long	conns_open;		/* front connections open */
 	atomic_long	conns_parked;		/* of them, idle in the epoll set */
 	atomic_ulong	conns_refused;		/* refused: max_conns, descriptors, peer */
-	atomic_ulong	front_timeouts;		/* heads not whole in front_timeout */
+	atomic_ulong	front_timeouts;		/* heads or bodies too slow */
 	atomic_ulong	front_errors;		/* protocol violations from the front */
 	atomic_ulong	front_too_large;	/* heads above the params limit */
 };
