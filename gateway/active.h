@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 /* A step longer than this (ms) counts as blocked. */
-#define ACTIVE_BLOCKED_MS	20
+#define ACTIVE_BLOCKED_MS	5
 
 /*
  * Prepares for nthreads threads (ids 0 to nthreads - 1), target of them

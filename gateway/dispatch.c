@@ -694,9 +694,13 @@ conn_ready(struct worker *w, struct conn *c)
 		case FHEAD_READY:
 			break;
 		}
-		/* the status page may take the last context: it is in memory */
+		/*
+		 * Requests already waiting for a worker go first; the status
+		 * page may take the last context: it is in memory.
+		 */
 		status = head_is_status(worker_cfg(w), w->peek, &hi);
-		if ((x = ctx_get(status)) == NULL)
+		if ((atomic_load(&rq_len) > 0 && !status) ||
+		    (x = ctx_get(status)) == NULL)
 			break;
 		if ((c = serve(x, c)) == NULL)
 			return;

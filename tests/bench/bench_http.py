@@ -20,6 +20,9 @@
    gateway's default INI) and keep-alive (nginx's keepalive to PHP-FPM
    or to the gateway; the gateway with keep_conn = yes and
    backend_max_conns = the children, as xff-gateway.ini(5) recommends).
+5. BENCH_IDLE_CONNS FastCGI connections to a gateway with the default
+   INI, each kept alive after one request: the gateway's peak RSS, its
+   threads, and the time a request takes meanwhile.
 The gateway's peak RSS (VmHWM) is printed after each part.
 
 The machine may be shared and noisy, so each comparison is many short wrk
@@ -38,8 +41,9 @@ Environment: abs_top_srcdir, abs_top_builddir (default: the source tree),
 BENCH_PAIRS (rounds, 8), BENCH_SECONDS (per wrk run, 2), BENCH_QUICK=1
 (2 rounds), BENCH_CONNECTIONS (64), BENCH_THREADS (wrk threads, 2),
 BENCH_KEEPALIVE (idle connections nginx keeps per upstream, 16),
+BENCH_IDLE_CONNS (kept-alive idle connections of part 5, 1000),
 BENCH_UPLOAD_BYTES (1073741824), BENCH_PHP_CHILDREN (8), BENCH_PARTS (the
-parts to run, "1234").
+parts to run, "12345").
 Everything listens on 127.0.0.1 or on Unix sockets in a temporary
 directory; every process is stopped by its PID.
 """
@@ -66,7 +70,8 @@ CONNS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 WRK_THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 UPLOAD = int(os.environ.get("BENCH_UPLOAD_BYTES", str(1 << 30)))
 KEEPALIVE = int(os.environ.get("BENCH_KEEPALIVE", "16"))
-PARTS = os.environ.get("BENCH_PARTS", "1234")
+PARTS = os.environ.get("BENCH_PARTS", "12345")
+IDLE_CONNS = int(os.environ.get("BENCH_IDLE_CONNS", "1000"))
 PHP_CHILDREN = int(os.environ.get("BENCH_PHP_CHILDREN", "8"))
 NGINX_WORKERS = 1
 RELAY_FLOOR = os.path.join(harness.BUILDDIR, "tests", "bench", "relay_floor")
@@ -622,6 +627,91 @@ def part_php(port, pids, gws):
                                                                      "VmHWM")))
 
 
+def kept_request(sock, keep=True):
+    """The bytes of one small FastCGI request (id 1, keep_conn flag)."""
+    rec = harness._fcgi_record
+    pairs = [("REQUEST_METHOD", "GET"), ("REQUEST_URI", "/idle"),
+             ("SCRIPT_NAME", "/idle"), ("QUERY_STRING", "size=200"),
+             ("REMOTE_ADDR", "127.0.0.1"), ("SERVER_PROTOCOL", "HTTP/1.1")]
+    body = b"".join(harness._fcgi_len(len(k)) + harness._fcgi_len(len(v))
+                    + k.encode() + v.encode() for k, v in pairs)
+    return (rec(1, bytes([0, 1, 1 if keep else 0, 0, 0, 0, 0, 0]))
+            + rec(4, body) + rec(4, b"") + rec(5, b""))
+
+
+def read_answer(s):
+    """Reads one answer's records up to END_REQUEST; returns the STDOUT
+    bytes, or None when the connection closed first."""
+    buf, out = b"", b""
+    while True:
+        while len(buf) >= 8:
+            clen = (buf[4] << 8) | buf[5]
+            total = 8 + clen + buf[6]
+            if len(buf) < total:
+                break
+            rtype, content, buf = buf[1], buf[8:8 + clen], buf[total:]
+            if rtype == 6:
+                out += content
+            elif rtype == 3:
+                return out
+        d = s.recv(65536)
+        if not d:
+            return None
+        buf += d
+
+
+def part_idle(env):
+    """Part 5: many kept-alive idle connections."""
+    import resource
+    import socket
+    out()
+    out("## 5. %d FastCGI connections kept alive after one request each, "
+        "idle, on a gateway with the default INI" % IDLE_CONNS)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = IDLE_CONNS + 256
+    if soft < want and (hard == resource.RLIM_INFINITY or hard >= want):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    _, echo = env.echo_app(name="eidle", threads=8)
+    gw = env.gateway("[gateway]\nbackend = unix:%s\n\n[trust]\nx_for = 1\n"
+                     % echo, name="gwidle")
+    rss0 = harness.proc_status(gw.pid, "VmRSS")
+    conns = []
+    t0 = time.monotonic()
+    try:
+        for i in range(IDLE_CONNS):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(30)
+            conns.append(s)
+            s.connect(gw.sock)
+            s.sendall(kept_request(gw.sock))
+            if read_answer(s) is None:
+                die("connection %d closed by the gateway; log:\n%s"
+                    % (i, gw.log_text()[-2000:]))
+        opened = time.monotonic() - t0
+        time.sleep(0.5)
+        t1 = time.monotonic()
+        data, _ = harness.fcgi_exchange(gw.sock, kept_request(gw.sock, False),
+                                        30)
+        probe = time.monotonic() - t1
+        if b"Status:" in data[:200] and b"200" not in data[:200]:
+            die("probe answered %r" % data[:200])
+        # the kept connections still serve
+        for s in conns[:10]:
+            s.sendall(kept_request(gw.sock))
+            if read_answer(s) is None:
+                die("a kept connection was closed")
+        out("%d connections opened and served in %.1f s; a new request "
+            "meanwhile %.1f ms; gateway VmRSS %s kB at start, VmRSS %s kB "
+            "and VmHWM %s kB with them open; threads %d"
+            % (IDLE_CONNS, opened, probe * 1000, rss0,
+               harness.proc_status(gw.pid, "VmRSS"),
+               harness.proc_status(gw.pid, "VmHWM"),
+               len(os.listdir("/proc/%d/task" % gw.pid))))
+    finally:
+        for s in conns:
+            s.close()
+
+
 def main():
     for prog in (harness.GATEWAY, harness.ECHO_APP, RELAY_FLOOR):
         if not os.access(prog, os.X_OK):
@@ -717,6 +807,8 @@ def main():
                         gwp1=gwp1.pid)
             part_php(port, pids, [("gateway to PHP-FPM (new conn)", gwp0),
                                   ("gateway to PHP-FPM (keep-alive)", gwp1)])
+        if "5" in PARTS:
+            part_idle(env)
 
         for p in gws:
             if not p.alive():
@@ -724,7 +816,7 @@ def main():
                     % (p.name, p.log_text()[-3000:]))
             events = {}
             for line in p.log_text().splitlines():
-                m = re.match(r"\S+: (\w+) (\w+)", line)
+                m = re.match(r"(?:\S+ )?\S+: (\w+) (\w+)", line)
                 key = "%s %s" % m.groups() if m else "other"
                 events[key] = events.get(key, 0) + 1
             out("# %s log lines: %s" % (p.name, ", ".join(
