@@ -886,6 +886,166 @@ def drain_drip(s):
         "; ".join(rows), paced)
 
 
+@scenario
+def spares_take_over(s):
+    """More requests blocking a thread in one step (their bodies trickle:
+    a 1 KiB STDIN record every 0.5 s) than this process has CPUs, i.e.
+    than threads taking events: spare threads take over, so a probe is
+    answered 200 and the status page answers while they are all held,
+    each counted in threads_blocked_total.  Released, they end 200 with
+    their whole body; then a probe is answered and, idle, one thread per
+    CPU takes events (threads_active)."""
+    ncpu = len(os.sched_getaffinity(0))
+    nslow = ncpu + 2
+    workers = max(8, nslow + 2)
+    target = min(ncpu, workers + 1)
+    gw = s.gateway({"workers": workers, "front_timeout": 30,
+                    "status_uri": "/xff-status"})
+    check(wait_for(lambda: page_metric(gw, "xff_gateway_threads_active")
+                   == target, 10),
+          "threads taking events at rest: expected %d" % target,
+          Later(lambda: status_page(gw)))
+    blocked0 = page_metric(gw, "xff_gateway_threads_blocked_total")
+    check(blocked0 is not None, "no xff_gateway_threads_blocked_total",
+          Later(lambda: status_page(gw)))
+    conns, bodies = [], []
+    lock = threading.Lock()
+    stop = threading.Event()
+    piece = BB.record(BB.STDIN, b"t" * 1024)
+    for i in range(nslow):
+        c = connect(gw)
+        c.sendall(post_head("/trickle-%d" % i, 1 << 20) + piece)
+        conns.append(c)
+        bodies.append(1024)
+
+    def drip():
+        while not stop.wait(0.5):
+            with lock:
+                for i, c in enumerate(conns):
+                    try:
+                        c.sendall(piece)
+                        bodies[i] += 1024
+                    except OSError:
+                        pass
+    t = threading.Thread(target=drip)
+    t.start()
+    try:
+        check(wait_for(lambda: held(gw, nslow), PROBE_TIMEOUT),
+              "the %d trickling requests are not all in flight" % nslow,
+              Later(lambda: status_page(gw)), gw.log_text()[-1500:])
+        # two more pieces each reached the blocked requests
+        check(wait_for(lambda: min(bodies) >= 3 * 1024, PROBE_TIMEOUT),
+              "the bodies do not trickle", bodies)
+        t_probe = probe(gw, "with %d requests blocking threads on %d CPUs"
+                        % (nslow, ncpu))
+        page = status_page(gw)
+        check(page is not None, "the status page does not answer while "
+              "the requests are held", gw.log_text()[-1500:])
+        # the probe's worker is free once its connection is closed
+        check(wait_for(lambda: page_metric(gw, "xff_gateway_workers_busy")
+                       == nslow, PROBE_TIMEOUT),
+              "workers busy while held: expected %d" % nslow,
+              Later(lambda: status_page(gw)))
+        blocked = metric(page, "xff_gateway_threads_blocked_total")
+        check(blocked is not None and blocked - blocked0 >= nslow,
+              "threads_blocked_total went from %s to %s with %d requests "
+              "blocking a thread" % (blocked0, blocked, nslow), page[:3000])
+        # the blocked threads are not counted, the spares that took
+        # their places are
+        check(wait_for(lambda: page_metric(
+            gw, "xff_gateway_threads_active") == target, PROBE_TIMEOUT),
+            "threads taking events while held: expected %d" % target,
+            Later(lambda: status_page(gw)))
+    finally:
+        stop.set()
+        t.join(10)
+    answers = []
+    for i, c in enumerate(conns):
+        try:
+            c.sendall(BB.record(BB.STDIN, b""))
+        except OSError:
+            pass
+        answers.append(answer_on(c))
+        c.close()
+    got = [(status_of(a), echo_stdin_len(a)) for a in answers]
+    eq(got, [(200, n) for n in bodies],
+       "status and body bytes of the released requests",
+       gw.log_text()[-1500:])
+    check(gw.alive(), "the daemon died", gw.log_text()[-1500:])
+    probe(gw, "after the release")
+    check(wait_for(lambda: page_metric(gw, "xff_gateway_threads_active")
+                   == target, 10),
+          "threads taking events at rest after the release: expected %d"
+          % target, Later(lambda: status_page(gw)))
+    return ("%d trickling requests on %d CPUs: probe in %.2f s, %d blocked "
+            "steps, %d threads taking events" % (nslow, ncpu, t_probe,
+                                                 blocked - blocked0, target))
+
+
+@scenario
+def backend_wait_no_thread(s):
+    """workers = 4, the echo backend sleeping 6 s (20 s under valgrind)
+    before answering: 4
+    requests (on kept connections, as nginx keep-alive sends them)
+    waiting for their backend hold a worker each
+    (workers_busy 4 on the status page, which still answers) but no
+    thread (threads_blocked_total does not count their waits); a 5th
+    request waits for a worker (workers_exhausted_total grows, no answer
+    yet) and is served once one is free; all 5 end 200."""
+    # the checks while they wait take far less than the backend's sleep
+    nw, sleep = 4, (20 if H.VALGRIND else 6)
+    gw = s.gateway({"workers": nw, "front_timeout": 30,
+                    "backend_timeout": 30, "status_uri": "/xff-status"})
+    page = status_page(gw)
+    check(page is not None, "no status page", gw.log_text()[-1500:])
+    blocked0 = metric(page, "xff_gateway_threads_blocked_total")
+    exhausted0 = metric(page, "xff_gateway_workers_exhausted_total")
+    conns = []
+    for i in range(nw):
+        c = connect(gw)
+        c.sendall(request_bytes("/wait-%d?sleep=%d" % (i, sleep),
+                                keep=True))
+        conns.append(c)
+    check(wait_for(lambda: page_metric(gw, "xff_gateway_workers_busy")
+                   == nw, PROBE_TIMEOUT),
+          "workers busy with %d requests waiting for the backend" % nw,
+          Later(lambda: status_page(gw)), gw.log_text()[-1500:])
+    fifth = connect(gw)
+    fifth.sendall(request_bytes("/fifth", keep=True))
+    check(wait_for(lambda: (page_metric(
+        gw, "xff_gateway_workers_exhausted_total") or 0) > exhausted0,
+        PROBE_TIMEOUT), "the 5th request did not wait for a worker",
+        Later(lambda: status_page(gw)), gw.log_text()[-1500:])
+    fifth.setblocking(False)
+    try:
+        early = fifth.recv(65536)
+    except BlockingIOError:
+        early = None
+    fifth.setblocking(True)
+    check(early is None, "the 5th request was answered while every worker "
+          "was busy", early)
+    page = status_page(gw)
+    check(page is not None, "the status page does not answer while every "
+          "worker waits", gw.log_text()[-1500:])
+    eq(metric(page, "xff_gateway_workers_busy"), nw, "workers busy",
+       page[:3000])
+    answers = [answer_on(c, PROBE_TIMEOUT + sleep) for c in conns + [fifth]]
+    for c in conns + [fifth]:
+        c.close()
+    got = [status_of(a) for a in answers]
+    eq(got, [200] * (nw + 1), "statuses of the 5 requests",
+       gw.log_text()[-1500:])
+    check(b'"/fifth"' in answers[-1].stdout, "the 5th answer",
+          answers[-1].stdout[:300])
+    blocked = page_metric(gw, "xff_gateway_threads_blocked_total")
+    check(blocked is not None and blocked - blocked0 < nw,
+          "threads_blocked_total went from %s to %s: the waits for the "
+          "backend held threads" % (blocked0, blocked))
+    check(gw.alive(), "the daemon died", gw.log_text()[-1500:])
+    return "4 waits held no thread (%d blocked steps), the 5th queued " \
+        "then served" % (blocked - blocked0)
+
+
 def main(argv):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < 4096 and (hard == resource.RLIM_INFINITY or hard >= 4096):
