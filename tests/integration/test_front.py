@@ -35,12 +35,13 @@ GET_VALUES, UNKNOWN_TYPE = 9, 11
 PROBE_TIMEOUT = 10.0
 
 
-def ini(backend, gateway=None, level="info"):
+def ini(backend, gateway=None, level="info", rules=None):
     g = {"backend": "unix:" + backend, "workers": 1, "connect_timeout": 2,
          "backend_timeout": 5, "keep_conn": "yes", "front_timeout": 2}
     g.update(H.drop_to())
     g.update(gateway or {})
     return H.ini_text((("gateway", g), ("trust", {"x_for": 1}),
+                       ("rules", rules or {}),
                        ("log", {"level": level, "target": "stderr"})))
 
 
@@ -139,16 +140,18 @@ class Suite:
         self._echo = None
         self.n = 0
 
-    def gateway(self, gateway=None, level="info", env=None, backend=None):
+    def gateway(self, gateway=None, level="info", env=None, backend=None,
+                rules=None):
         """A gateway before backend (the shared echo app when None), with
-        env added to its environment: under spawn-fcgi on a Unix socket,
-        or alone when gateway names a listen = address."""
+        env added to its environment and rules as its [rules]: under
+        spawn-fcgi on a Unix socket, or alone when gateway names a
+        listen = address."""
         if backend is None:
             if self._echo is None or not self._echo[0].alive():
                 self._echo = self.env.echo_app("echo", threads=64)
             backend = self._echo[1]
         self.n += 1
-        text = ini(backend, gateway, level)
+        text = ini(backend, gateway, level, rules)
         if (gateway or {}).get("listen"):
             return self.env.gateway_bound(text, "gw-%d" % self.n,
                                           error=Failure, env=env)
@@ -156,6 +159,8 @@ class Suite:
                                 env=env)
 
     def close(self):
+        for c in STATUS_CONNS:
+            c.close()
         self.env.close()
 
 
@@ -562,18 +567,18 @@ def web_server_addrs(s):
             " (127.0.0.2 unusable here: refusal count not checked)")
 
 
-def post_params(uri, length):
-    """params() of a POST with a body of length bytes."""
+def post_params(uri, length, extra=()):
+    """params() of a POST with a body of length bytes, then the pairs
+    extra."""
     return [(k, "POST" if k == "REQUEST_METHOD" else v)
             for k, v in params(uri)] + [
         ("CONTENT_TYPE", "application/octet-stream"),
-        ("CONTENT_LENGTH", str(length))]
+        ("CONTENT_LENGTH", str(length))] + list(extra)
 
 
-def post_head(uri, length, keep=False):
-    return (begin(keep) + BB.record(BB.PARAMS,
-                                    pairs_bytes(post_params(uri, length)))
-            + BB.record(BB.PARAMS, b""))
+def post_head(uri, length, keep=False, extra=()):
+    return (begin(keep) + BB.record(BB.PARAMS, pairs_bytes(
+        post_params(uri, length, extra))) + BB.record(BB.PARAMS, b""))
 
 
 def echo_stdin_len(ans):
@@ -682,6 +687,363 @@ def body_backend_slow(s):
               "the wait for the backend counted as a front timeout",
               gw.log_text()[-1500:])
     return "2 MiB through a backend reading 4 s late, in %.1f s" % t
+
+
+STATUS_CONNS = []      # kept connections of status_page(), closed at the end
+
+
+def status_page(gw, uri="/xff-status"):
+    """The status page's text, or None when it is not answered 200
+    within PROBE_TIMEOUT.  Asked on one kept connection per gateway, as
+    a scraper keeping its connection does: the gateway gives the
+    request's context back before it looks at the connection again,
+    where a request on a new connection may come while the previous
+    one's close still holds it."""
+    ans = None
+    for _ in range(2):
+        c = getattr(gw, "status_conn", None)
+        if c is None:
+            c = gw.status_conn = connect(gw)
+            STATUS_CONNS.append(c)
+        try:
+            c.sendall(request_bytes(uri, keep=True))
+            ans = answer_on(c)
+        except OSError:
+            ans = None
+        if ans is not None and ans.end is not None:
+            break
+        c.close()
+        gw.status_conn = None
+    if ans is None or ans.end is None or status_of(ans) != 200:
+        return None
+    return ans.stdout
+
+
+class Later:
+    """A failure detail computed only when the failure is reported."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __str__(self):
+        return str(self.fn())
+
+
+def page_metric(gw, name):
+    """A metric from a fresh status page, None when the page or the
+    metric is missing."""
+    page = status_page(gw)
+    return None if page is None else metric(page, name)
+
+
+def held(gw, n):
+    """True once n requests besides the status page's own are in
+    flight."""
+    return page_metric(gw, "xff_gateway_requests_in_flight") == n + 1
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time of pid, all its threads, in seconds."""
+    st = H.read_text("/proc/%d/stat" % pid)
+    f = st[st.rfind(")") + 2:].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+BODY_CUT_RX = (r"front_timeout: the request body did not arrive within "
+               r"front_timeout at the minimum rate")
+
+
+@scenario
+def partial_header(s):
+    """front_timeout = 2, one worker: whole params, then 3 bytes of a
+    STDIN record header and nothing more, on a relayed request and on a
+    status page request (whose body is drained): the bytes make the
+    socket readable without a record to take, yet each connection is
+    closed within front_timeout + 10 s while the daemon uses less than
+    0.5 s of CPU (a wait on the readable socket would use it all); the
+    relayed one is logged and counted as a front
+    timeout; a probe is answered after."""
+    ft, cpu_max = 2, 0.5
+    gw = s.gateway({"workers": 1, "front_timeout": ft,
+                    "status_uri": "/xff-status"})
+    pid = gw.popen.pid
+    rows = []
+    for what, uri in (("relayed", "/partial"), ("status page",
+                                                 "/xff-status")):
+        c = connect(gw)
+        c.sendall(post_head(uri, 64))
+        # the head is read before the 3 bytes come: they stay in the socket
+        check(wait_for(lambda: held(gw, 1), 10),
+              "%s: the request is not in flight" % what,
+              gw.log_text()[-1500:])
+        cpu0, t0 = cpu_seconds(pid), time.monotonic()
+        c.sendall(BB.record(BB.STDIN, b"p" * 64)[:3])
+        closed, _ = read_until_close(c, ft + 10)
+        elapsed = time.monotonic() - t0
+        cpu = cpu_seconds(pid) - cpu0
+        c.close()
+        check(closed, "%s: the connection is still open %.1f s after part "
+              "of a header" % (what, elapsed), gw.log_text()[-1500:])
+        check(cpu < cpu_max, "%s: the daemon used %.2f s of CPU in %.1f s "
+              "waiting for the rest of a header" % (what, cpu, elapsed))
+        check(gw.alive(), "the daemon died", gw.log_text()[-1500:])
+        rows.append("%s closed after %.1f s, %.2f s CPU" % (what, elapsed,
+                                                           cpu))
+        if what == "relayed":
+            check(wait_for(lambda: re.search(BODY_CUT_RX, gw.log_text()),
+                           10), "no front_timeout log line for the body",
+                  gw.log_text()[-1500:])
+            eq(page_metric(gw, "xff_gateway_front_timeouts_total"), 1,
+               "front timeouts on the status page")
+    probe(gw, "after the partial headers")
+    return "; ".join(rows)
+
+
+@scenario
+def drain_drip(s):
+    """front_timeout = 2: the body of a request the gateway answers
+    itself (the status page; a 400 under strict rules), dripping one
+    8-byte STDIN record every 1.5 s, is drained with one budget for all
+    its waits: the answer comes and the connection is closed after a
+    few pieces, long before 10.  A 1 MiB body paced at 256 KiB/s (its
+    waits add up to twice front_timeout) is drained whole: the answer
+    comes and the kept connection serves the next request.  A probe is
+    answered after."""
+    ft = 2
+    gw = s.gateway({"workers": 1, "front_timeout": ft,
+                    "status_uri": "/xff-status"})
+    strict = s.gateway({"workers": 1, "front_timeout": ft},
+                       rules={"strict": "yes"})
+    bad_xff = [("HTTP_X_FORWARDED_FOR", "unknown")]
+    rows = []
+    for what, g, uri, extra, want in (
+            ("status page", gw, "/xff-status", (), 200),
+            ("400", strict, "/strict", bad_xff, 400)):
+        c = connect(g)
+        c.sendall(post_head(uri, 80, keep=True, extra=extra))
+        t0 = time.monotonic()
+        sent, closed, data = 0, False, b""
+        while sent < 10 and not closed:
+            try:
+                c.sendall(BB.record(BB.STDIN, b"d" * 8))
+            except OSError:
+                closed = True
+                break
+            sent += 1
+            closed, d = read_until_close(c, 1.5)
+            data += d
+        elapsed = time.monotonic() - t0
+        c.close()
+        check(closed, "%s: a body dripping below the minimum rate is still "
+              "drained after %d pieces in %.1f s" % (what, sent, elapsed),
+              g.log_text()[-1500:])
+        check(elapsed < ft + 10, "%s: cut only after %.1f s" % (what,
+                                                                elapsed))
+        ans = H.parse_answer(data)
+        eq(status_of(ans), want, "%s: answer before the close" % what,
+           data[:300], g.log_text()[-1500:])
+        check(want != 200 or b"xff_gateway_requests_total" in ans.stdout,
+              "%s: not the status page" % what, ans.stdout[:300])
+        rows.append("%s cut after %d pieces, %.1f s" % (what, sent, elapsed))
+        check(g.alive(), "the daemon died", g.log_text()[-1500:])
+    data, timed_out = H.fcgi_exchange(strict.sock, request_bytes("/after"),
+                                      PROBE_TIMEOUT, tolerant=True)
+    eq(status_of(H.parse_answer(data)), 400, "strict, after the drip",
+       data[:300], strict.log_text()[-1500:])
+
+    # 16 pieces of 64 KiB, 0.25 s apart
+    size, piece = 1 << 20, 64 * 1024
+    c = connect(gw)
+    t1 = time.monotonic()
+    taken = 0
+    try:
+        c.sendall(post_head("/xff-status", size, keep=True))
+        for _ in range(size // piece):
+            time.sleep(0.25)
+            c.sendall(BB.record(BB.STDIN, b"p" * (piece // 2)) * 2)
+            taken += piece
+        c.sendall(BB.record(BB.STDIN, b""))
+    except OSError as e:
+        raise Failure("the paced body was cut after %d bytes in %.1f s: %s\n"
+                      "    %s" % (taken, time.monotonic() - t1, e,
+                                  gw.log_text()[-1500:]))
+    ans = answer_on(c)
+    paced = time.monotonic() - t1
+    eq(status_of(ans), 200, "status page after a 1 MiB paced body",
+       ans.stdout[:300], gw.log_text()[-1500:])
+    try:
+        c.sendall(request_bytes("/after-paced", keep=True))
+        nxt = answer_on(c)
+    except OSError as e:
+        raise Failure("the kept connection was closed after the paced body "
+                      "was drained: %s\n    %s" % (e, gw.log_text()[-1500:]))
+    c.close()
+    check(status_of(nxt) == 200 and b"/after-paced" in nxt.stdout,
+          "the kept connection does not serve the next request after the "
+          "paced body", nxt.stdout[:300], gw.log_text()[-1500:])
+    probe(gw, "after the drained bodies")
+    return "%s; 1 MiB paced drained in %.1f s, connection kept" % (
+        "; ".join(rows), paced)
+
+
+@scenario
+def spares_take_over(s):
+    """More requests blocking a thread in one step (their bodies trickle:
+    a 1 KiB STDIN record every 0.5 s) than this process has CPUs, i.e.
+    than threads taking events: spare threads take over, so a probe is
+    answered 200 and the status page answers while they are all held,
+    each counted in threads_blocked_total.  Released, they end 200 with
+    their whole body; then a probe is answered and, idle, one thread per
+    CPU takes events (threads_active)."""
+    ncpu = len(os.sched_getaffinity(0))
+    nslow = ncpu + 2
+    workers = max(8, nslow + 2)
+    target = min(ncpu, workers + 1)
+    gw = s.gateway({"workers": workers, "front_timeout": 30,
+                    "status_uri": "/xff-status"})
+    check(wait_for(lambda: page_metric(gw, "xff_gateway_threads_active")
+                   == target, 10),
+          "threads taking events at rest: expected %d" % target,
+          Later(lambda: status_page(gw)))
+    blocked0 = page_metric(gw, "xff_gateway_threads_blocked_total")
+    check(blocked0 is not None, "no xff_gateway_threads_blocked_total",
+          Later(lambda: status_page(gw)))
+    conns, bodies = [], []
+    lock = threading.Lock()
+    stop = threading.Event()
+    piece = BB.record(BB.STDIN, b"t" * 1024)
+    for i in range(nslow):
+        c = connect(gw)
+        c.sendall(post_head("/trickle-%d" % i, 1 << 20) + piece)
+        conns.append(c)
+        bodies.append(1024)
+
+    def drip():
+        while not stop.wait(0.5):
+            with lock:
+                for i, c in enumerate(conns):
+                    try:
+                        c.sendall(piece)
+                        bodies[i] += 1024
+                    except OSError:
+                        pass
+    t = threading.Thread(target=drip)
+    t.start()
+    try:
+        check(wait_for(lambda: held(gw, nslow), PROBE_TIMEOUT),
+              "the %d trickling requests are not all in flight" % nslow,
+              Later(lambda: status_page(gw)), gw.log_text()[-1500:])
+        # two more pieces each reached the blocked requests
+        check(wait_for(lambda: min(bodies) >= 3 * 1024, PROBE_TIMEOUT),
+              "the bodies do not trickle", bodies)
+        t_probe = probe(gw, "with %d requests blocking threads on %d CPUs"
+                        % (nslow, ncpu))
+        page = status_page(gw)
+        check(page is not None, "the status page does not answer while "
+              "the requests are held", gw.log_text()[-1500:])
+        # the probe's worker is free once its connection is closed
+        check(wait_for(lambda: page_metric(gw, "xff_gateway_workers_busy")
+                       == nslow, PROBE_TIMEOUT),
+              "workers busy while held: expected %d" % nslow,
+              Later(lambda: status_page(gw)))
+        blocked = metric(page, "xff_gateway_threads_blocked_total")
+        check(blocked is not None and blocked - blocked0 >= nslow,
+              "threads_blocked_total went from %s to %s with %d requests "
+              "blocking a thread" % (blocked0, blocked, nslow), page[:3000])
+        # the blocked threads are not counted, the spares that took
+        # their places are
+        check(wait_for(lambda: page_metric(
+            gw, "xff_gateway_threads_active") == target, PROBE_TIMEOUT),
+            "threads taking events while held: expected %d" % target,
+            Later(lambda: status_page(gw)))
+    finally:
+        stop.set()
+        t.join(10)
+    answers = []
+    for i, c in enumerate(conns):
+        try:
+            c.sendall(BB.record(BB.STDIN, b""))
+        except OSError:
+            pass
+        answers.append(answer_on(c))
+        c.close()
+    got = [(status_of(a), echo_stdin_len(a)) for a in answers]
+    eq(got, [(200, n) for n in bodies],
+       "status and body bytes of the released requests",
+       gw.log_text()[-1500:])
+    check(gw.alive(), "the daemon died", gw.log_text()[-1500:])
+    probe(gw, "after the release")
+    check(wait_for(lambda: page_metric(gw, "xff_gateway_threads_active")
+                   == target, 10),
+          "threads taking events at rest after the release: expected %d"
+          % target, Later(lambda: status_page(gw)))
+    return ("%d trickling requests on %d CPUs: probe in %.2f s, %d blocked "
+            "steps, %d threads taking events" % (nslow, ncpu, t_probe,
+                                                 blocked - blocked0, target))
+
+
+@scenario
+def backend_wait_no_thread(s):
+    """workers = 4, the echo backend sleeping 6 s (20 s under valgrind)
+    before answering: 4
+    requests (on kept connections, as nginx keep-alive sends them)
+    waiting for their backend hold a worker each
+    (workers_busy 4 on the status page, which still answers) but no
+    thread (threads_blocked_total does not count their waits); a 5th
+    request waits for a worker (workers_exhausted_total grows, no answer
+    yet) and is served once one is free; all 5 end 200."""
+    # the checks while they wait take far less than the backend's sleep
+    nw, sleep = 4, (20 if H.VALGRIND else 6)
+    gw = s.gateway({"workers": nw, "front_timeout": 30,
+                    "backend_timeout": 30, "status_uri": "/xff-status"})
+    page = status_page(gw)
+    check(page is not None, "no status page", gw.log_text()[-1500:])
+    blocked0 = metric(page, "xff_gateway_threads_blocked_total")
+    exhausted0 = metric(page, "xff_gateway_workers_exhausted_total")
+    conns = []
+    for i in range(nw):
+        c = connect(gw)
+        c.sendall(request_bytes("/wait-%d?sleep=%d" % (i, sleep),
+                                keep=True))
+        conns.append(c)
+    check(wait_for(lambda: page_metric(gw, "xff_gateway_workers_busy")
+                   == nw, PROBE_TIMEOUT),
+          "workers busy with %d requests waiting for the backend" % nw,
+          Later(lambda: status_page(gw)), gw.log_text()[-1500:])
+    fifth = connect(gw)
+    fifth.sendall(request_bytes("/fifth", keep=True))
+    check(wait_for(lambda: (page_metric(
+        gw, "xff_gateway_workers_exhausted_total") or 0) > exhausted0,
+        PROBE_TIMEOUT), "the 5th request did not wait for a worker",
+        Later(lambda: status_page(gw)), gw.log_text()[-1500:])
+    fifth.setblocking(False)
+    try:
+        early = fifth.recv(65536)
+    except BlockingIOError:
+        early = None
+    fifth.setblocking(True)
+    check(early is None, "the 5th request was answered while every worker "
+          "was busy", early)
+    page = status_page(gw)
+    check(page is not None, "the status page does not answer while every "
+          "worker waits", gw.log_text()[-1500:])
+    eq(metric(page, "xff_gateway_workers_busy"), nw, "workers busy",
+       page[:3000])
+    answers = [answer_on(c, PROBE_TIMEOUT + sleep) for c in conns + [fifth]]
+    for c in conns + [fifth]:
+        c.close()
+    got = [status_of(a) for a in answers]
+    eq(got, [200] * (nw + 1), "statuses of the 5 requests",
+       gw.log_text()[-1500:])
+    check(b'"/fifth"' in answers[-1].stdout, "the 5th answer",
+          answers[-1].stdout[:300])
+    blocked = page_metric(gw, "xff_gateway_threads_blocked_total")
+    check(blocked is not None and blocked - blocked0 < nw,
+          "threads_blocked_total went from %s to %s: the waits for the "
+          "backend held threads" % (blocked0, blocked))
+    check(gw.alive(), "the daemon died", gw.log_text()[-1500:])
+    return "4 waits held no thread (%d blocked steps), the 5th queued " \
+        "then served" % (blocked - blocked0)
 
 
 def main(argv):

@@ -1076,15 +1076,16 @@ def worker_scheduling(env):
         gw = env.gateway(ini(backend), name="gw-sched")
         procs.append(gw)
         # the gateway answers once its first worker runs: wait for the rest
-        wait_for(lambda: len(policies(gw.pid)) >= 7 and list(
+        wait_for(lambda: len(policies(gw.pid)) >= 8 and list(
             policies(gw.pid).values()).count(os.SCHED_BATCH) >= 5, H.WAIT)
         pol = policies(gw.pid)
-        eq(len(pol), 7, "threads: main + the pool's sweeper + workers = 4 "
-           "+ the one more for the status page and the queue", pol)
+        eq(len(pol), 8, "threads: main + the pool's sweeper + the watcher "
+           "of blocked threads + workers = 4 + the one more for the status "
+           "page and the queue", pol)
         eq(pol.pop(gw.pid), os.SCHED_OTHER, "main thread policy")
-        eq(sorted(pol.values()), [os.SCHED_OTHER] + [os.SCHED_BATCH] * 5,
-           "the sweeper keeps SCHED_OTHER, the five serving threads "
-           "SCHED_BATCH")
+        eq(sorted(pol.values()), [os.SCHED_OTHER] * 2 + [os.SCHED_BATCH] * 5,
+           "the sweeper and the watcher keep SCHED_OTHER, the five serving "
+           "threads SCHED_BATCH")
         ans = H.fcgi_request(gw.sock, [
             ("REQUEST_METHOD", "GET"), ("REQUEST_URI", "/"),
             ("REMOTE_ADDR", "127.0.0.1"),
