@@ -60,6 +60,14 @@
 #define IS_CTX_TAG(t)	(((t) >> 62) == 1)
 /* Bytes of management records one turn answers before others get theirs. */
 #define MGMT_TURN	(64 * 1024)
+/*
+ * A connection the request did not keep is closed gently: the answer is
+ * out, the gateway's side is shut down, and what the web server still
+ * sends is read and dropped until it closes, for at most LINGER_MS.
+ */
+#define LINGER_MS	2000
+/* Bytes a lingering connection may drop in one turn. */
+#define LINGER_TURN	(256 * 1024)
 /* The peek buffer: a whole head, or libfcgi's buffer and one read of it. */
 #define PEEK_MAX	DISPATCH_HEAD_MAX
 
@@ -80,6 +88,8 @@ struct conn {
 	int			 fd;
 	int			 in_set;	/* registered with epoll */
 	atomic_int		 kick;		/* an event came while busy */
+	int			 closing;	/* answered, closing: what comes
+						   is read and dropped */
 	FCGX_Request		 req;
 };
 
@@ -115,16 +125,21 @@ static struct conn	*conns;
 static int		 nconns;
 static int		*free_stack;	/* free slots */
 static int		 nfree;
-static int		*readyq;	/* slots with a whole head, no worker */
-static int		 rq_head;
-static atomic_int	 rq_len;
+/* A queue of indexes, under slot_mtx (its length is read without). */
+struct ring {
+	int		*v;
+	int		 cap;
+	int		 head;
+	atomic_int	 len;
+};
+
+static struct ring	 readyq;	/* conns with a whole head, no worker */
+static struct ring	 statq;		/* the same for the status page */
+static struct ring	 expq;		/* contexts whose wait expired */
 static struct ctx	*ctxs;
 static int		 nctxs;
 static int		*ctx_stack;	/* free contexts */
 static int		 nctx_free;
-static int		*expq;		/* contexts whose wait expired */
-static int		 xq_head;
-static atomic_int	 xq_len;
 static pthread_mutex_t	 slot_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct worker	*workers;
 static int		 nworkers;	/* requests in flight at most */
@@ -283,20 +298,54 @@ ctx_put(struct ctx *x)
 		atomic_fetch_sub(&stats.workers_busy, 1);
 }
 
+/* Allocates a ring of cap entries; returns 0 or -1. */
+static int
+ring_init(struct ring *q, int cap)
+{
+	q->head = 0;
+	atomic_store(&q->len, 0);
+	q->cap = cap;
+	return (q->v = calloc((size_t)cap, sizeof(int))) == NULL ? -1 : 0;
+}
+
+/* Frees it. */
+static void
+ring_free(struct ring *q)
+{
+	free(q->v);
+	q->v = NULL;
+}
+
 /*
- * Queues a connection whose request waits for a worker; returns the
- * queue's length with it.
+ * Queues i (there is room: an index is queued at most once); returns
+ * the length with it.
  */
 static int
-readyq_push(int i)
+ring_push(struct ring *q, int i)
 {
 	int	n;
 
 	pthread_mutex_lock(&slot_mtx);
-	readyq[(rq_head + rq_len) % nconns] = i;
-	n = ++rq_len;
+	q->v[(q->head + atomic_load(&q->len)) % q->cap] = i;
+	n = atomic_fetch_add(&q->len, 1) + 1;
 	pthread_mutex_unlock(&slot_mtx);
 	return n;
+}
+
+/* Returns the oldest index queued, or -1. */
+static int
+ring_pop(struct ring *q)
+{
+	int	i = -1;
+
+	pthread_mutex_lock(&slot_mtx);
+	if (atomic_load(&q->len) > 0) {
+		i = q->v[q->head];
+		q->head = (q->head + 1) % q->cap;
+		atomic_fetch_sub(&q->len, 1);
+	}
+	pthread_mutex_unlock(&slot_mtx);
+	return i;
 }
 
 /*
@@ -313,48 +362,6 @@ log_exhausted(void)
 		return;
 	log_msg(LOG_LVL_WARNING, "workers_exhausted", "workers_exhausted "
 	    "workers=%d: every worker is busy, requests wait", nworkers);
-}
-
-/* Returns the oldest queued connection, or -1. */
-static int
-readyq_pop(void)
-{
-	int	i = -1;
-
-	pthread_mutex_lock(&slot_mtx);
-	if (rq_len > 0) {
-		i = readyq[rq_head];
-		rq_head = (rq_head + 1) % nconns;
-		rq_len--;
-	}
-	pthread_mutex_unlock(&slot_mtx);
-	return i;
-}
-
-/* Queues a context whose wait expired, and wakes a thread for it. */
-static void
-expq_push(int i)
-{
-	pthread_mutex_lock(&slot_mtx);
-	expq[(xq_head + xq_len++) % nctxs] = i;
-	pthread_mutex_unlock(&slot_mtx);
-	(void)eventfd_write(wake_fd, 1);
-}
-
-/* Returns the oldest expired context, or -1. */
-static int
-expq_pop(void)
-{
-	int	i = -1;
-
-	pthread_mutex_lock(&slot_mtx);
-	if (xq_len > 0) {
-		i = expq[xq_head];
-		xq_head = (xq_head + 1) % nctxs;
-		xq_len--;
-	}
-	pthread_mutex_unlock(&slot_mtx);
-	return i;
 }
 
 /*
@@ -556,16 +563,25 @@ ctx_step(struct ctx *x, enum front_step step)
 {
 	struct conn	*c = x->c;
 	unsigned char	 b;
+	enum fcgx_finish f;
 
 	if (step == FRONT_WAIT && ctx_park(x))
 		return NULL;
 	if (step == FRONT_WAIT)
 		ctx_wait_here(x);
-	FCGX_Finish_r(&c->req);
+	f = fcgx_finish(&c->req);
 	ctx_put(x);
-	if (fcgx_fd(&c->req) < 0) {
+	switch (f) {
+	case FCGX_FINISH_CLOSED:
 		conn_free(c);
 		return NULL;
+	case FCGX_FINISH_CLOSE:
+		/* the answer is out: the rest waits without a thread */
+		(void)shutdown(c->fd, SHUT_WR);
+		c->closing = 1;
+		return conn_park(c, clock_ms() + LINGER_MS, 0) ? c : NULL;
+	case FCGX_FINISH_KEPT:
+		break;
 	}
 	/* stopping: a kept connection stays only for a request already sent */
 	if (atomic_load(&stopping) &&
@@ -574,6 +590,36 @@ ctx_step(struct ctx *x, enum front_step step)
 		return NULL;
 	}
 	return conn_park(c, 0, 0) ? c : NULL;
+}
+
+/*
+ * Reads and drops what a closing connection sent; frees it at its end
+ * (or an error), else parks it again until its deadline.
+ */
+static void
+conn_linger(struct worker *w, struct conn *c)
+{
+	size_t	turn = 0;
+	ssize_t	n;
+
+	for (;;) {
+		n = recv(c->fd, w->peek, PEEK_MAX, MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (conn_park(c, atomic_load(&c->deadline), 0))
+				continue;
+			return;
+		}
+		if (n <= 0) {
+			conn_free(c);
+			return;
+		}
+		if ((turn += (size_t)n) >= LINGER_TURN) {
+			(void)conn_park(c, atomic_load(&c->deadline), 1);
+			return;
+		}
+	}
 }
 
 /*
@@ -632,6 +678,10 @@ conn_ready(struct worker *w, struct conn *c)
 	long long		 dl;
 	int			 status;
 
+	if (c->closing) {
+		conn_linger(w, c);
+		return;
+	}
 	for (;;) {
 		n = recv(c->fd, w->peek, PEEK_MAX, MSG_PEEK | MSG_DONTWAIT);
 		if (n == -1 && errno == EINTR)
@@ -699,15 +749,19 @@ conn_ready(struct worker *w, struct conn *c)
 		 * page may take the last context: it is in memory.
 		 */
 		status = head_is_status(worker_cfg(w), w->peek, &hi);
-		if ((atomic_load(&rq_len) > 0 && !status) ||
+		if ((atomic_load(&(status ? &statq : &readyq)->len) > 0) ||
 		    (x = ctx_get(status)) == NULL)
 			break;
 		if ((c = serve(x, c)) == NULL)
 			return;
 		turn = 0;
 	}
+	if (status) {
+		(void)ring_push(&statq, (int)(c - conns));
+		return;
+	}
 	STATS_INC(stats.workers_exhausted);
-	if (readyq_push((int)(c - conns)) == 1)
+	if (ring_push(&readyq, (int)(c - conns)) == 1)
 		log_exhausted();
 }
 
@@ -834,6 +888,7 @@ on_listen(struct worker *w)
 	atomic_store(&c->st, ST(ST_EPOCH(atomic_load(&c->st)), SLOT_BUSY));
 	c->fd = fd;
 	c->in_set = 0;
+	c->closing = 0;
 	fcgx_conn(&c->req, fd);
 	ms = dial_ms(worker_cfg(w)->front_timeout);
 	if (dial_sock_timeout(fd, SO_RCVTIMEO, (int)ms) == -1) {
@@ -924,29 +979,45 @@ on_event(struct worker *w, uint64_t tag)
 }
 
 /*
- * Takes the next queued work, expired waits first, then requests that
- * waited for a context; returns 1 when it did one.
+ * Takes a context and the oldest request of q waiting for one (status:
+ * the status page's queue); returns the connection when the caller owns
+ * it again, else NULL with *did set when there was work.
+ */
+static struct conn *
+from_queue(struct ring *q, int status, int *did)
+{
+	struct ctx	*x;
+	int		 i;
+
+	if (atomic_load(&q->len) == 0 || (x = ctx_get(status)) == NULL)
+		return NULL;
+	if ((i = ring_pop(q)) < 0) {
+		ctx_put(x);
+		return NULL;
+	}
+	*did = 1;
+	return serve(x, &conns[i]);
+}
+
+/*
+ * Takes the next queued work: expired waits first, then the status
+ * page, then requests that waited for a context; returns 1 when it did
+ * one.
  */
 static int
 on_queued(struct worker *w)
 {
 	struct conn	*c = NULL;
-	struct ctx	*x;
-	int		 i;
+	int		 i, did = 0;
 
-	if (xq_len > 0 && (i = expq_pop()) >= 0)
+	if (atomic_load(&expq.len) > 0 && (i = ring_pop(&expq)) >= 0) {
+		did = 1;
 		c = resume(&ctxs[i], 1);
-	else if (rq_len > 0 && (x = ctx_get(0)) != NULL) {
-		if ((i = readyq_pop()) < 0) {
-			ctx_put(x);
-			return 0;
-		}
-		c = serve(x, &conns[i]);
-	} else
-		return 0;
+	} else if ((c = from_queue(&statq, 1, &did)) == NULL && !did)
+		c = from_queue(&readyq, 0, &did);
 	if (c != NULL)
 		conn_ready(w, c);
-	return 1;
+	return did;
 }
 
 /*
@@ -1009,15 +1080,16 @@ dispatch_free(void)
 	spare_fd = -1;
 	free(conns);
 	free(free_stack);
-	free(readyq);
+	ring_free(&readyq);
+	ring_free(&statq);
 	active_free();
 	free(workers);
 	free(ctxs);
 	free(ctx_stack);
-	free(expq);
+	ring_free(&expq);
 	free(web_addrs);
 	conns = NULL;
-	free_stack = readyq = ctx_stack = expq = NULL;
+	free_stack = ctx_stack = NULL;
 	workers = NULL;
 	ctxs = NULL;
 	web_addrs = NULL;
@@ -1045,11 +1117,12 @@ dispatch_start(int listen_fd, int tcp, const struct config *cfg, char *err,
 		goto nomem;
 	if ((conns = calloc((size_t)nconns, sizeof(*conns))) == NULL ||
 	    (free_stack = calloc((size_t)nconns, sizeof(int))) == NULL ||
-	    (readyq = calloc((size_t)nconns, sizeof(int))) == NULL ||
+	    ring_init(&readyq, nconns) == -1 ||
+	    ring_init(&statq, nconns) == -1 ||
 	    (workers = calloc((size_t)nthreads, sizeof(*workers))) == NULL ||
 	    (ctxs = calloc((size_t)nctxs, sizeof(*ctxs))) == NULL ||
 	    (ctx_stack = calloc((size_t)nctxs, sizeof(int))) == NULL ||
-	    (expq = calloc((size_t)nctxs, sizeof(int))) == NULL)
+	    ring_init(&expq, nctxs) == -1)
 		goto nomem;
 	for (i = 0; i < nconns; i++) {
 		conns[i].fd = -1;
@@ -1157,7 +1230,8 @@ dispatch_tick(void)
 		    !atomic_compare_exchange_strong(&ctxs[i].st, &w,
 		    ST(ST_EPOCH(w), CTX_RUN)))
 			continue;
-		expq_push(i);
+		(void)ring_push(&expq, i);
+		(void)eventfd_write(wake_fd, 1);
 	}
 
 	for (i = 0; i < nconns; i++) {
@@ -1171,10 +1245,13 @@ dispatch_tick(void)
 			(void)conn_park(&conns[i], dl, 1);
 			continue;
 		}
-		STATS_INC(stats.front_timeouts);
-		log_msg(LOG_LVL_WARNING, "front_timeout", "front_timeout: a "
-		    "request did not arrive whole within front_timeout; "
-		    "connection closed");
+		/* a closing connection's time is simply up */
+		if (!conns[i].closing) {
+			STATS_INC(stats.front_timeouts);
+			log_msg(LOG_LVL_WARNING, "front_timeout", "front_timeout: "
+			    "a request did not arrive whole within "
+			    "front_timeout; connection closed");
+		}
 		conn_free(&conns[i]);
 	}
 }
@@ -1200,7 +1277,8 @@ close_idle(void)
 		if (ST_STATE(atomic_load(&conns[i].st)) != SLOT_PARKED ||
 		    !conn_take(&conns[i], 0))
 			continue;
-		if (recv(conns[i].fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
+		if (!conns[i].closing &&
+		    recv(conns[i].fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
 			(void)conn_park(&conns[i], 0, 1);	/* a request came */
 		else
 			conn_free(&conns[i]);

@@ -64,6 +64,23 @@ fcgx_close_after(FCGX_Request *req)
 	req->keepConnection = 0;
 }
 
+/* Ends a request without libfcgi's lingering close; see fcgx.h. */
+enum fcgx_finish
+fcgx_finish(FCGX_Request *req)
+{
+	int	keep = req->keepConnection;
+
+	/* libfcgi closes when the request did not keep the connection... */
+	req->keepConnection = 1;
+	/* ...or when a stream failed: then without shutdown and reads */
+	req->detached = 1;
+	FCGX_Finish_r(req);
+	req->detached = 0;
+	if (req->ipcFd < 0)
+		return FCGX_FINISH_CLOSED;
+	return keep ? FCGX_FINISH_KEPT : FCGX_FINISH_CLOSE;
+}
+
 /* Reads the input stream's state; see fcgx.h. */
 int
 fcgx_in_state(const FCGX_Stream *in, struct fcgx_in *st)
@@ -147,7 +164,8 @@ fcgx_selfcheck(char *err, size_t cap)
 		    strerror(errno));
 		return -1;
 	}
-	n += frec_begin(msg + n, 1, 1);
+	/* without FCGI_KEEP_CONN: fcgx_finish() must still keep it open */
+	n += frec_begin(msg + n, 1, 0);
 	n += frec_header(msg + n, FREC_PARAMS, 1, sizeof(pair), 4);
 	memcpy(msg + n, pair, sizeof(pair));
 	memset(msg + n + sizeof(pair), 0, 4);
@@ -181,9 +199,9 @@ fcgx_selfcheck(char *err, size_t cap)
 		why = "the body of the test request is not read";
 		goto done;
 	}
-	FCGX_Finish_r(&req);
-	if (req.ipcFd != sv[0] || fcntl(sv[0], F_GETFD) == -1) {
-		why = "a kept connection is closed at FCGX_Finish_r";
+	if (fcgx_finish(&req) != FCGX_FINISH_CLOSE || req.ipcFd != sv[0] ||
+	    fcntl(sv[0], F_GETFD) == -1) {
+		why = "a connection is closed at the end of a request";
 		goto done;
 	}
 	close(sv[1]);

@@ -30,8 +30,26 @@ enum fcgx_next fcgx_next(FCGX_Request *req);
 /* Returns req's descriptor, or -1 once libfcgi closed it. */
 int	fcgx_fd(const FCGX_Request *req);
 
-/* Makes FCGX_Finish_r close the connection instead of keeping it. */
+/* Makes the end of the request close the connection instead of keeping it. */
 void	fcgx_close_after(FCGX_Request *req);
+
+/* What fcgx_finish() left of the connection. */
+enum fcgx_finish {
+	FCGX_FINISH_KEPT = 0,		/* open, kept for the next request */
+	FCGX_FINISH_CLOSE,		/* open, but the request did not keep
+					   it: the caller closes it */
+	FCGX_FINISH_CLOSED		/* a stream failed: libfcgi closed the
+					   descriptor, at once */
+};
+
+/*
+ * Ends the request as FCGX_Finish_r() does (the output flushed, the
+ * END_REQUEST record sent) but never with libfcgi's lingering close,
+ * which reads from the peer until it closes or stays silent 2 s and
+ * would hold the thread that long or, for a peer that keeps sending, for
+ * ever: a connection to close is left open for the caller.
+ */
+enum fcgx_finish fcgx_finish(FCGX_Request *req);
 
 /* The state of a request's input stream, as libfcgi holds it. */
 struct fcgx_in {
@@ -57,8 +75,8 @@ void	fcgx_out_fail(FCGX_Stream *out, int err);
 
 /*
  * Checks, once at start-up, that libfcgi behaves as the uses above
- * assume: a request is read from a descriptor set by hand, a kept
- * connection stays open after FCGX_Finish_r, the input stream's state
+ * assume: a request is read from a descriptor set by hand, a connection
+ * stays open after fcgx_finish(), the input stream's state
  * reads as expected, and a connection the peer closed comes back as
  * FCGX_NEXT_CLOSED with the descriptor closed.  Returns 0, or -1 with
  * the difference in err.

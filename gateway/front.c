@@ -83,9 +83,21 @@ own_status(int status)
 static void
 drain_body(struct front *f, const struct config *cfg, FCGX_Request *req)
 {
-	if (front_drain(req, f->bk.buf, BACKEND_BUFSZ,
-	    dial_ms(cfg->front_timeout)) != FRONT_DRAINED)
-		fcgx_close_after(req);
+	switch (front_drain(req, f->bk.buf, BACKEND_BUFSZ,
+	    dial_ms(cfg->front_timeout))) {
+	case FRONT_DRAINED:
+		return;
+	case FRONT_DRAIN_TIMEOUT:
+		STATS_INC(stats.front_timeouts);
+		log_msg(LOG_LVL_WARNING, "front_timeout", "front_timeout: the "
+		    "request body did not arrive within front_timeout at the "
+		    "minimum rate (%d KiB/s) while the gateway read it to its "
+		    "end", BODY_MIN_RATE / 1024);
+		break;
+	case FRONT_DRAIN_FAILED:
+		break;
+	}
+	fcgx_close_after(req);
 }
 
 /* Answers status itself: drains the body, then writes a plain one-line response. */

@@ -117,7 +117,7 @@ front_drain(FCGX_Request *req, unsigned char *buf, size_t cap, int timeout_ms)
 		if (in == FRONT_IN_WAIT || in == FRONT_IN_PARTIAL) {
 			if ((left = body_wait_left(timeout_ms, waited,
 			    body)) <= 0)
-				return FRONT_DRAIN_FAILED;
+				return FRONT_DRAIN_TIMEOUT;
 			if (in == FRONT_IN_PARTIAL && left > FRONT_PARTIAL_MS)
 				left = FRONT_PARTIAL_MS;
 			pfd.fd = fcgx_fd(req);

@@ -60,7 +60,8 @@ long	front_take(FCGX_Request *req, unsigned char *p, size_t cap);
 /* How front_drain() ended. */
 enum front_drain {
 	FRONT_DRAINED = 0,	/* the body was read to its end */
-	FRONT_DRAIN_FAILED	/* error, violation or timeout: close */
+	FRONT_DRAIN_TIMEOUT,	/* its budget (body_wait_left()) ran out */
+	FRONT_DRAIN_FAILED	/* error or violation: close */
 };
 
 /*

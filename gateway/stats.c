@@ -191,8 +191,8 @@ stats_format(char *buf, size_t cap)
 	    atomic_load(&stats.workers));
 	gauge(&o, "xff_gateway_workers_busy", "Requests holding a worker.",
 	    atomic_load(&stats.workers_busy));
-	gauge(&o, "xff_gateway_threads_active", "Threads taking events "
-	    "(about one per CPU, more while some are blocked).",
+	gauge(&o, "xff_gateway_threads_active", "Threads counted as "
+	    "taking events (about one per CPU; blocked ones are not counted).",
 	    atomic_load(&stats.threads_active));
 	counter(&o, "xff_gateway_threads_blocked_total", "Steps that blocked "
 	    "a thread long enough for a spare thread to take its place.",

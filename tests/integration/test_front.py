@@ -846,6 +846,9 @@ def drain_drip(s):
               "%s: not the status page" % what, ans.stdout[:300])
         rows.append("%s cut after %d pieces, %.1f s" % (what, sent, elapsed))
         check(g.alive(), "the daemon died", g.log_text()[-1500:])
+        check(wait_for(lambda: "front_timeout: the request body did not "
+                       "arrive" in g.log_text(), PROBE_TIMEOUT),
+              "%s: the cut drain is not logged" % what, g.log_text()[-1500:])
     data, timed_out = H.fcgi_exchange(strict.sock, request_bytes("/after"),
                                       PROBE_TIMEOUT, tolerant=True)
     eq(status_of(H.parse_answer(data)), 400, "strict, after the drip",
@@ -1044,6 +1047,88 @@ def backend_wait_no_thread(s):
     check(gw.alive(), "the daemon died", gw.log_text()[-1500:])
     return "4 waits held no thread (%d blocked steps), the 5th queued " \
         "then served" % (blocked - blocked0)
+
+
+@scenario
+def linger_no_worker(s):
+    """workers = 1: after the answer to a request without FCGI_KEEP_CONN,
+    a client that keeps sending a byte every 0.5 s (or stays silent)
+    does not hold the worker: a probe is answered at once, and the
+    gateway closes the connection within a few seconds."""
+    gw = s.gateway({"workers": 1, "front_timeout": 30})
+    rows = []
+    for what, drip in (("dripping", True), ("silent", False)):
+        c = connect(gw)
+        c.sendall(request_bytes("/linger", keep=False))
+        ans = answer_on(c)
+        eq(status_of(ans), 200, "%s: the answer" % what,
+           gw.log_text()[-1500:])
+        t0 = time.monotonic()
+        closed = False
+        probe_t = None
+        while time.monotonic() - t0 < 20 and not closed:
+            if drip:
+                try:
+                    c.sendall(b"x")
+                except OSError:
+                    closed = True
+                    break
+            if probe_t is None:
+                probe_t = probe(gw, "%s client after its answer" % what)
+            closed, _ = read_until_close(c, 0.5)
+        elapsed = time.monotonic() - t0
+        c.close()
+        check(probe_t < (10.0 if H.VALGRIND else 1.0),
+              "%s: the probe took %.2f s: the closing connection held the "
+              "worker" % (what, probe_t), gw.log_text()[-1500:])
+        check(closed, "%s: the gateway did not close the connection in "
+              "%.1f s" % (what, elapsed), gw.log_text()[-1500:])
+        rows.append("%s: probe %.3f s, closed after %.1f s" % (
+            what, probe_t, elapsed))
+    check("front_timeout" not in gw.log_text(), "a gentle close logged as "
+          "a front timeout", gw.log_text()[-1500:])
+    check(gw.alive(), "the daemon died", gw.log_text()[-1500:])
+    return "; ".join(rows)
+
+
+@scenario
+def status_queued(s):
+    """workers = 1, busy with a request waiting 6 s for the backend, and a
+    status request holding the status page's context with a body that
+    does not come: a second status request waits for the status page's
+    context, not for a worker, and is answered once the first one's
+    body ends (front_timeout = 2), long before the worker is free."""
+    sleep = 20 if H.VALGRIND else 6
+    gw = s.gateway({"workers": 1, "front_timeout": 2, "backend_timeout": 30,
+                    "status_uri": "/xff-status"})
+    slow = connect(gw)
+    slow.sendall(request_bytes("/slow?sleep=%d" % sleep, keep=True))
+    check(wait_for(lambda: page_metric(gw, "xff_gateway_requests_in_flight")
+                   == 2, PROBE_TIMEOUT), "the slow request is not in flight",
+          gw.log_text()[-1500:])
+    first = connect(gw)
+    first.sendall(post_head("/xff-status", 80, keep=True))
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    second = connect(gw)
+    second.sendall(request_bytes("/xff-status", keep=True))
+    ans = answer_on(second, sleep + PROBE_TIMEOUT)
+    waited = time.monotonic() - t0
+    eq(status_of(ans), 200, "the second status request",
+       gw.log_text()[-1500:])
+    check(waited < sleep - 1, "the second status request waited %.1f s, "
+          "for the worker" % waited, gw.log_text()[-1500:])
+    check(b"xff_gateway_requests_total" in ans.stdout, "not the status page",
+          ans.stdout[:300])
+    eq(metric(ans.stdout, "xff_gateway_workers_exhausted_total"), 0,
+       "status requests counted as waiting for a worker", ans.stdout[:3000])
+    eq(status_of(answer_on(slow, sleep + PROBE_TIMEOUT)), 200,
+       "the slow request")
+    for c in (slow, first, second):
+        c.close()
+    check(gw.alive(), "the daemon died", gw.log_text()[-1500:])
+    return "answered after %.1f s while the worker waited %d s" % (waited,
+                                                                  sleep)
 
 
 def main(argv):
