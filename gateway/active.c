@@ -34,6 +34,7 @@ static int		 watch_cv_ready;
 static int		 nspares;	/* asleep in active_gate() */
 static pthread_t	 watcher;
 static int		 watching;
+static _Thread_local int self = -1;
 
 /* Returns the CPUs this process may run on, at least 1. */
 static int
@@ -61,23 +62,31 @@ wake_spare(void)
 	pthread_mutex_unlock(&mtx);
 }
 
-/* Demotes the threads blocked in a step; a spare takes each place. */
+/* Stops counting thread i as active; a spare takes its place. */
+static void
+demote(int i)
+{
+	int	zero = 0;
+
+	if (!atomic_compare_exchange_strong(&slots[i].demoted, &zero, 1))
+		return;
+	STATS_INC(stats.threads_blocked);
+	if (atomic_fetch_sub(&active, 1) - 1 < target)
+		wake_spare();
+}
+
+/* Demotes the threads blocked in a step. */
 static void
 watch(long long now)
 {
 	long long	s;
-	int		i, zero;
+	int		i;
 
 	for (i = 0; i < nslots; i++) {
 		s = atomic_load(&slots[i].since);
-		zero = 0;
-		if (s == 0 || now - s < ACTIVE_BLOCKED_MS ||
-		    !atomic_compare_exchange_strong(&slots[i].demoted, &zero,
-		    1))
-			continue;
-		atomic_fetch_sub(&active, 1);
-		STATS_INC(stats.threads_blocked);
-		wake_spare();
+		if (s != 0 && now - s >= ACTIVE_BLOCKED_MS &&
+		    !atomic_load(&slots[i].demoted))
+			demote(i);
 	}
 }
 
@@ -180,6 +189,22 @@ active_gate(int id)
 	nspares--;
 	atomic_fetch_add(&active, 1);
 	pthread_mutex_unlock(&mtx);
+}
+
+/* Names the calling thread; see active.h. */
+void
+active_self(int id)
+{
+	self = id;
+}
+
+/* The calling thread is about to wait; see active.h. */
+void
+active_block(void)
+{
+	if (self >= 0 && slots != NULL &&
+	    !atomic_load_explicit(&slots[self].demoted, memory_order_relaxed))
+		demote(self);
 }
 
 /* Marks the beginning of a step; see active.h. */

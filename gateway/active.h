@@ -12,8 +12,11 @@
 
 #include <stddef.h>
 
-/* A step longer than this (ms) counts as blocked. */
-#define ACTIVE_BLOCKED_MS	5
+/*
+ * A step longer than this (ms) counts as blocked: the watcher catches
+ * the waits active_block() was not told of (inside libfcgi).
+ */
+#define ACTIVE_BLOCKED_MS	10
 
 /*
  * Prepares for nthreads threads (ids 0 to nthreads - 1), target of them
@@ -32,8 +35,19 @@ int	active_target(void);
  */
 void	active_gate(int id);
 
+/* Makes the calling thread thread id (for active_block()). */
+void	active_self(int id);
+
 /* Thread id begins a step (the handling of one event). */
 void	active_begin(int id);
+
+/*
+ * The calling thread is about to wait (a poll or a read that would
+ * block): it stops counting as active until the end of its step, and a
+ * spare takes its place.  Does nothing in other threads, or when it
+ * already stopped counting.
+ */
+void	active_block(void);
 
 /* Thread id ended its step. */
 void	active_end(int id);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "active.h"
 #include "backend.h"
 #include "clock.h"
 #include "dial.h"
@@ -152,6 +153,7 @@ rl_poll(struct relay *r, short events)
 	pfd.fd = r->c->fd;
 	pfd.events = events;
 	pfd.revents = 0;
+	active_block();
 	k = poll(&pfd, 1, r->timeout);
 	if (k == -1) {
 		if (errno == EINTR)
@@ -214,7 +216,12 @@ rl_input(struct relay *r, int wait)
 		in = r->b->spill;
 		cap = BACKEND_SPILLSZ;
 	}
-	n = recv(r->c->fd, in, cap, wait ? 0 : MSG_DONTWAIT);
+	n = recv(r->c->fd, in, cap, MSG_DONTWAIT);
+	if (n == -1 && wait && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		/* up to the backend timeout (SO_RCVTIMEO) */
+		active_block();
+		n = recv(r->c->fd, in, cap, 0);
+	}
 	if (n == 0) {
 		r->peer_gone = 1;
 		return rl_fail(r, 502, "backend closed the connection", 0);
@@ -395,6 +402,7 @@ front_wait(struct relay *r, int probe)
 		pfd[1].fd = fcgx_fd(r->req);
 		pfd[1].events = POLLIN;
 		pfd[1].revents = 0;
+		active_block();
 		k = poll(pfd, in == FRONT_IN_PARTIAL ? 1 : 2, (int)left);
 		/* a clock that cannot be read counts nothing: a timeout still ends */
 		if ((t1 = clock_ms()) > t0) {

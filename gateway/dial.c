@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "active.h"
 #include "dial.h"
 
 /* Converts seconds to ms for poll(), at least 1. */
@@ -109,6 +110,7 @@ connect_tcp(const struct sockspec *s, int ms)
 			goto fail;
 		pfd.fd = fd;
 		pfd.events = POLLOUT;
+		active_block();
 		while ((k = poll(&pfd, 1, ms)) == -1 && errno == EINTR)
 			;
 		if (k == -1)

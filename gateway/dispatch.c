@@ -382,6 +382,7 @@ send_now(int fd, const unsigned char *p, size_t n)
 			pfd.fd = fd;
 			pfd.events = POLLOUT;
 			pfd.revents = 0;
+			active_block();
 			if (poll(&pfd, 1, (int)front_timeout_ms()) == 1)
 				continue;
 			return -1;
@@ -546,6 +547,7 @@ ctx_wait_here(struct ctx *x)
 		pfd.fd = front_wait_fd(&x->front, &kept);
 		pfd.events = POLLIN;
 		pfd.revents = 0;
+		active_block();
 		while ((k = poll(&pfd, 1, front_wait_ms(&x->front))) == -1 &&
 		    errno == EINTR)
 			;
@@ -589,7 +591,15 @@ ctx_step(struct ctx *x, enum front_step step)
 		conn_free(c);
 		return NULL;
 	}
-	return conn_park(c, 0, 0) ? c : NULL;
+	/*
+	 * The next request came already: it goes behind the connections
+	 * that were ready before it, instead of keeping this thread (nginx
+	 * reuses the connection it got back first, which would starve the
+	 * others).
+	 */
+	if (conn_park(c, 0, 0))
+		(void)conn_park(c, 0, 1);
+	return NULL;
 }
 
 /*
@@ -1032,6 +1042,7 @@ worker_main(void *arg)
 	int			 n, did;
 
 	worker_sched();
+	active_self(w->id);
 	for (;;) {
 		active_gate(w->id);
 		active_begin(w->id);

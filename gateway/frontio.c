@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <string.h>
 
+#include "active.h"
 #include "clock.h"
 #include "fcgx.h"
 #include "frontio.h"
@@ -123,6 +124,7 @@ front_drain(FCGX_Request *req, unsigned char *buf, size_t cap, int timeout_ms)
 			pfd.fd = fcgx_fd(req);
 			pfd.events = POLLIN;
 			pfd.revents = 0;
+			active_block();
 			rc = poll(in == FRONT_IN_WAIT ? &pfd : NULL,
 			    in == FRONT_IN_WAIT ? 1 : 0,
 			    left > INT_MAX ? INT_MAX : (int)left);
@@ -140,18 +142,36 @@ front_drain(FCGX_Request *req, unsigned char *buf, size_t cap, int timeout_ms)
 	}
 }
 
-/* Writes every byte of iov[0..n) to fd (0 < n <= 1024); returns 0 or -1. */
+/*
+ * Writes every byte of iov[0..n) to the socket fd (0 < n <= 1024),
+ * waiting for room as long as it takes (the web server times out a
+ * response that stops); returns 0 or -1.
+ */
 static int
 writev_all(int fd, struct iovec *iov, int n)
 {
-	ssize_t	k;
+	struct msghdr	m;
+	struct pollfd	pfd;
+	ssize_t		k;
 
 	while (n > 0) {
-		k = writev(fd, iov, n);
+		memset(&m, 0, sizeof(m));
+		m.msg_iov = iov;
+		m.msg_iovlen = (size_t)n;
+		k = sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (k == -1) {
 			if (errno == EINTR)
 				continue;
-			return -1;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -1;
+			/* the web server is not reading: this thread waits */
+			active_block();
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			pfd.revents = 0;
+			if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+				return -1;
+			continue;
 		}
 		while (n > 0 && (size_t)k >= iov->iov_len) {
 			k -= (ssize_t)iov->iov_len;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "active.h"
 #include "dial.h"
 #include "clock.h"
 #include "pool.h"
@@ -443,6 +444,7 @@ wait_in_line(struct waiter *w, long long deadline)
 	STATS_INC(stats.backend_waits);
 	publish();
 	while (w->granted == GRANT_NONE) {
+		active_block();
 		rc = pthread_cond_timedwait(w->cv, &P.mtx, &ts);
 		if (rc != 0 && rc != EINTR && w->granted == GRANT_NONE) {
 			unqueue(w);
