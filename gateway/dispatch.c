@@ -603,6 +603,35 @@ ctx_step(struct ctx *x, enum front_step step)
 }
 
 /*
+ * Receives from an owned connection into buf (PEEK_MAX) without waiting,
+ * with the extra recv(2) flags.  Returns the byte count, or 0 when
+ * nothing came and c went back to the epoll set, or it was closed and
+ * freed: then c must not be touched.
+ */
+static ssize_t
+conn_recv(struct conn *c, unsigned char *buf, int flags)
+{
+	ssize_t	n;
+
+	for (;;) {
+		n = recv(c->fd, buf, PEEK_MAX, flags | MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* an event came meanwhile: look again */
+			if (conn_park(c, atomic_load(&c->deadline), 0))
+				continue;
+			return 0;
+		}
+		if (n <= 0) {
+			conn_free(c);	/* closed by the web server */
+			return 0;
+		}
+		return n;
+	}
+}
+
+/*
  * Reads and drops what a closing connection sent; frees it at its end
  * (or an error), else parks it again until its deadline.
  */
@@ -612,24 +641,11 @@ conn_linger(struct worker *w, struct conn *c)
 	size_t	turn = 0;
 	ssize_t	n;
 
-	for (;;) {
-		n = recv(c->fd, w->peek, PEEK_MAX, MSG_DONTWAIT);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (conn_park(c, atomic_load(&c->deadline), 0))
-				continue;
-			return;
-		}
-		if (n <= 0) {
-			conn_free(c);
-			return;
-		}
+	while ((n = conn_recv(c, w->peek, 0)) > 0)
 		if ((turn += (size_t)n) >= LINGER_TURN) {
 			(void)conn_park(c, atomic_load(&c->deadline), 1);
 			return;
 		}
-	}
 }
 
 /*
@@ -693,18 +709,8 @@ conn_ready(struct worker *w, struct conn *c)
 		return;
 	}
 	for (;;) {
-		n = recv(c->fd, w->peek, PEEK_MAX, MSG_PEEK | MSG_DONTWAIT);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (conn_park(c, atomic_load(&c->deadline), 0))
-				continue;
+		if ((n = conn_recv(c, w->peek, MSG_PEEK)) == 0)
 			return;
-		}
-		if (n <= 0) {
-			conn_free(c);	/* closed by the web server */
-			return;
-		}
 		h = frec_head_check(w->peek, (size_t)n, FRONT_PARAMS_MAX, &hi);
 		if (h == FHEAD_NEED && n == PEEK_MAX)
 			h = FHEAD_TOO_LARGE;

@@ -581,6 +581,43 @@ def post_head(uri, length, keep=False, extra=()):
         post_params(uri, length, extra))) + BB.record(BB.PARAMS, b""))
 
 
+def send_paced(c, gw, head_bytes, size, piece):
+    """Sends a head, then size body bytes in pieces of piece bytes (two
+    STDIN records each) 0.25 s apart, and the end of the body; fails
+    when the gateway cuts it."""
+    t0 = time.monotonic()
+    taken = 0
+    try:
+        c.sendall(head_bytes)
+        for _ in range(size // piece):
+            time.sleep(0.25)
+            c.sendall(BB.record(BB.STDIN, b"p" * (piece // 2)) * 2)
+            taken += piece
+        c.sendall(BB.record(BB.STDIN, b""))
+    except OSError as e:
+        raise Failure("the paced body was cut after %d bytes in %.1f s: %s\n"
+                      "    %s" % (taken, time.monotonic() - t0, e,
+                                  gw.log_text()[-1500:]))
+
+
+def drip(c, pieces=10):
+    """Sends one 8-byte STDIN record every 1.5 s, at most pieces of
+    them, until the gateway closes the connection; returns (pieces
+    sent, closed, the bytes read meanwhile)."""
+    sent, data = 0, b""
+    while sent < pieces:
+        try:
+            c.sendall(BB.record(BB.STDIN, b"d" * 8))
+        except OSError:
+            return sent, True, data
+        sent += 1
+        closed, d = read_until_close(c, 1.5)
+        data += d
+        if closed:
+            return sent, True, data
+    return sent, False, data
+
+
 def echo_stdin_len(ans):
     """stdin_len from the echo app's JSON answer, else None."""
     m = re.search(rb'"stdin_len":\s*(\d+)', ans.stdout)
@@ -600,15 +637,7 @@ def body_drip(s):
     c = connect(gw)
     c.sendall(post_head("/drip", 80))
     t0 = time.monotonic()
-    sent, closed = 0, False
-    while sent < 10 and not closed:
-        try:
-            c.sendall(BB.record(BB.STDIN, b"d" * 8))
-        except OSError:
-            closed = True
-            break
-        sent += 1
-        closed = read_until_close(c, 1.5)[0]
+    sent, closed, _ = drip(c)
     elapsed = time.monotonic() - t0
     c.close()
     check(closed, "a body dripping below the minimum rate is still read "
@@ -639,18 +668,7 @@ def body_drip(s):
     size, piece = 1 << 20, 64 * 1024
     c = connect(gw)
     t1 = time.monotonic()
-    taken = 0
-    try:
-        c.sendall(post_head("/paced", size))
-        for _ in range(size // piece):
-            time.sleep(0.25)
-            c.sendall(BB.record(BB.STDIN, b"p" * (piece // 2)) * 2)
-            taken += piece
-        c.sendall(BB.record(BB.STDIN, b""))
-    except OSError as e:
-        raise Failure("the paced body was cut after %d bytes in %.1f s: %s\n"
-                      "    %s" % (taken, time.monotonic() - t1, e,
-                                  gw.log_text()[-1500:]))
+    send_paced(c, gw, post_head("/paced", size), size, piece)
     ans = answer_on(c)
     paced = time.monotonic() - t1
     c.close()
@@ -822,16 +840,7 @@ def drain_drip(s):
         c = connect(g)
         c.sendall(post_head(uri, 80, keep=True, extra=extra))
         t0 = time.monotonic()
-        sent, closed, data = 0, False, b""
-        while sent < 10 and not closed:
-            try:
-                c.sendall(BB.record(BB.STDIN, b"d" * 8))
-            except OSError:
-                closed = True
-                break
-            sent += 1
-            closed, d = read_until_close(c, 1.5)
-            data += d
+        sent, closed, data = drip(c)
         elapsed = time.monotonic() - t0
         c.close()
         check(closed, "%s: a body dripping below the minimum rate is still "
@@ -858,18 +867,7 @@ def drain_drip(s):
     size, piece = 1 << 20, 64 * 1024
     c = connect(gw)
     t1 = time.monotonic()
-    taken = 0
-    try:
-        c.sendall(post_head("/xff-status", size, keep=True))
-        for _ in range(size // piece):
-            time.sleep(0.25)
-            c.sendall(BB.record(BB.STDIN, b"p" * (piece // 2)) * 2)
-            taken += piece
-        c.sendall(BB.record(BB.STDIN, b""))
-    except OSError as e:
-        raise Failure("the paced body was cut after %d bytes in %.1f s: %s\n"
-                      "    %s" % (taken, time.monotonic() - t1, e,
-                                  gw.log_text()[-1500:]))
+    send_paced(c, gw, post_head("/xff-status", size, keep=True), size, piece)
     ans = answer_on(c)
     paced = time.monotonic() - t1
     eq(status_of(ans), 200, "status page after a 1 MiB paced body",
