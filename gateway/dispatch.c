@@ -88,6 +88,7 @@ struct conn {
 	int			 fd;
 	int			 in_set;	/* registered with epoll */
 	atomic_int		 kick;		/* an event came while busy */
+	atomic_int		 ctl;		/* its parker is in epoll_ctl */
 	int			 closing;	/* answered, closing: what comes
 						   is read and dropped */
 	FCGX_Request		 req;
@@ -110,6 +111,7 @@ struct ctx {
 	struct conn		*c;		/* the front connection */
 	struct cfgref		*cref;		/* the request's configuration */
 	int			 status;	/* taken for the status page */
+	int			 waiting;	/* its one wait has a deadline */
 	struct front		 front;
 };
 
@@ -213,7 +215,7 @@ conn_park(struct conn *c, long long deadline, int requeue)
 	struct epoll_event	ev;
 	uint64_t		e = ST_EPOCH(atomic_load(&c->st)) + 1;
 	uint64_t		expect = ST(e, SLOT_PARKING);
-	int			add = !c->in_set;
+	int			add = !c->in_set, fd = c->fd, rc = 0;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
@@ -221,9 +223,13 @@ conn_park(struct conn *c, long long deadline, int requeue)
 	atomic_store(&c->deadline, deadline);
 	atomic_fetch_add(&stats.conns_parked, 1);
 	c->in_set = 1;
+	/* an event may take it from here: it waits for our epoll_ctl */
+	atomic_store(&c->ctl, 1);
 	atomic_store(&c->st, expect);
-	if ((add || requeue) && epoll_ctl(ep, add ? EPOLL_CTL_ADD :
-	    EPOLL_CTL_MOD, c->fd, &ev) == -1) {
+	if (add || requeue)
+		rc = epoll_ctl(ep, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
+	atomic_store(&c->ctl, 0);
+	if (rc == -1) {
 		log_msg(LOG_LVL_ERROR, "epoll_error", "epoll_error error=%s",
 		    strerror(errno));
 		if (atomic_compare_exchange_strong(&c->st, &expect,
@@ -255,26 +261,33 @@ conn_take(struct conn *c, int from_event)
 	if (!atomic_compare_exchange_strong(&c->st, &w,
 	    ST(ST_EPOCH(w), SLOT_BUSY)))
 		return 0;
+	/* taken while its parker hands it to epoll: wait for that to end */
+	while (atomic_load(&c->ctl))
+		sched_yield();
 	atomic_fetch_sub(&stats.conns_parked, 1);
 	return 1;
 }
 
 /*
- * Takes a context for a request: one of workers, or the last one for
- * the status page.  Returns NULL when none is free.
+ * Takes a free context's index (under slot_mtx): one of workers, or the
+ * last one for the status page.  Returns -1 when none is free.
  */
-static struct ctx *
-ctx_get(int status)
+static int
+ctx_pop_locked(int status)
 {
-	struct ctx	*x = NULL;
-
-	pthread_mutex_lock(&slot_mtx);
 	if (nctx_free > 1 || (status && nctx_free == 1))
-		x = &ctxs[ctx_stack[--nctx_free]];
-	pthread_mutex_unlock(&slot_mtx);
-	if (x == NULL)
-		return NULL;
+		return ctx_stack[--nctx_free];
+	return -1;
+}
+
+/* Makes the context of index k the caller's (k >= 0), for status. */
+static struct ctx *
+ctx_claim(int k, int status)
+{
+	struct ctx	*x = &ctxs[k];
+
 	atomic_store(&x->st, ST(ST_EPOCH(atomic_load(&x->st)), CTX_RUN));
+	x->waiting = 0;
 	atomic_fetch_add(&busy, 1);
 	/* the status page does not count as a worker */
 	if (!(x->status = status))
@@ -317,35 +330,74 @@ ring_free(struct ring *q)
 }
 
 /*
- * Queues i (there is room: an index is queued at most once); returns
- * the length with it.
+ * Queues i (under slot_mtx; there is room: an index is queued at most
+ * once); returns the length with it.
  */
 static int
+ring_push_locked(struct ring *q, int i)
+{
+	q->v[(q->head + atomic_load(&q->len)) % q->cap] = i;
+	return atomic_fetch_add(&q->len, 1) + 1;
+}
+
+/* Returns the oldest index queued (under slot_mtx), or -1. */
+static int
+ring_pop_locked(struct ring *q)
+{
+	int	i;
+
+	if (atomic_load(&q->len) == 0)
+		return -1;
+	i = q->v[q->head];
+	q->head = (q->head + 1) % q->cap;
+	atomic_fetch_sub(&q->len, 1);
+	return i;
+}
+
+/* Queues i; see ring_push_locked(). */
+static void
 ring_push(struct ring *q, int i)
 {
-	int	n;
-
 	pthread_mutex_lock(&slot_mtx);
-	q->v[(q->head + atomic_load(&q->len)) % q->cap] = i;
-	n = atomic_fetch_add(&q->len, 1) + 1;
+	(void)ring_push_locked(q, i);
 	pthread_mutex_unlock(&slot_mtx);
-	return n;
 }
 
 /* Returns the oldest index queued, or -1. */
 static int
 ring_pop(struct ring *q)
 {
-	int	i = -1;
+	int	i;
 
 	pthread_mutex_lock(&slot_mtx);
-	if (atomic_load(&q->len) > 0) {
-		i = q->v[q->head];
-		q->head = (q->head + 1) % q->cap;
-		atomic_fetch_sub(&q->len, 1);
-	}
+	i = ring_pop_locked(q);
 	pthread_mutex_unlock(&slot_mtx);
 	return i;
+}
+
+/*
+ * Takes a context for the request on connection *i, or queues it, in
+ * one step under slot_mtx, so that a context given back meanwhile (its
+ * thread then looks at the queues) cannot be missed.  Requests already
+ * queued go first: then *i joins the queue and the oldest one is
+ * returned in *i.  Returns NULL when *i was queued, with *qlen the
+ * queue's length.
+ */
+static struct ctx *
+ctx_or_queue(struct ring *q, int status, int *i, int *qlen)
+{
+	int	k;
+
+	pthread_mutex_lock(&slot_mtx);
+	if ((k = ctx_pop_locked(status)) >= 0) {
+		if (atomic_load(&q->len) > 0) {
+			(void)ring_push_locked(q, *i);
+			*i = ring_pop_locked(q);
+		}
+	} else
+		*qlen = ring_push_locked(q, *i);
+	pthread_mutex_unlock(&slot_mtx);
+	return k >= 0 ? ctx_claim(k, status) : NULL;
 }
 
 /*
@@ -524,7 +576,11 @@ ctx_park(struct ctx *x)
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLONESHOT;
 	ev.data.u64 = CTX_TAG(x - ctxs, e);
-	atomic_store(&x->deadline, clock_ms() + front_wait_ms(&x->front));
+	/* woken for nothing: the wait keeps its deadline */
+	if (!x->waiting)
+		atomic_store(&x->deadline, clock_ms() +
+		    front_wait_ms(&x->front));
+	x->waiting = 1;
 	atomic_store(&x->st, expect);
 	/* a kept connection may be in the set from an earlier wait */
 	if (epoll_ctl(ep, kept ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) == 0 ||
@@ -702,13 +758,14 @@ conn_ready(struct worker *w, struct conn *c)
 	struct ctx		*x;
 	ssize_t			 n;
 	long long		 dl;
-	int			 status;
+	int			 status, i, qlen = 0;
 
-	if (c->closing) {
-		conn_linger(w, c);
-		return;
-	}
 	for (;;) {
+		/* a connection given back after its answer may be closing */
+		if (c->closing) {
+			conn_linger(w, c);
+			return;
+		}
 		if ((n = conn_recv(c, w->peek, MSG_PEEK)) == 0)
 			return;
 		h = frec_head_check(w->peek, (size_t)n, FRONT_PARAMS_MAX, &hi);
@@ -765,19 +822,18 @@ conn_ready(struct worker *w, struct conn *c)
 		 * page may take the last context: it is in memory.
 		 */
 		status = head_is_status(worker_cfg(w), w->peek, &hi);
-		if ((atomic_load(&(status ? &statq : &readyq)->len) > 0) ||
-		    (x = ctx_get(status)) == NULL)
+		i = (int)(c - conns);
+		if ((x = ctx_or_queue(status ? &statq : &readyq, status, &i,
+		    &qlen)) == NULL)
 			break;
-		if ((c = serve(x, c)) == NULL)
+		if ((c = serve(x, &conns[i])) == NULL)
 			return;
 		turn = 0;
 	}
-	if (status) {
-		(void)ring_push(&statq, (int)(c - conns));
+	if (status)
 		return;
-	}
 	STATS_INC(stats.workers_exhausted);
-	if (ring_push(&readyq, (int)(c - conns)) == 1)
+	if (qlen == 1)
 		log_exhausted();
 }
 
@@ -905,6 +961,8 @@ on_listen(struct worker *w)
 	c->fd = fd;
 	c->in_set = 0;
 	c->closing = 0;
+	/* only stale events of the slot's last connection can have set it */
+	atomic_store(&c->kick, 0);
 	fcgx_conn(&c->req, fd);
 	ms = dial_ms(worker_cfg(w)->front_timeout);
 	if (dial_sock_timeout(fd, SO_RCVTIMEO, (int)ms) == -1) {
@@ -1002,17 +1060,18 @@ on_event(struct worker *w, uint64_t tag)
 static struct conn *
 from_queue(struct ring *q, int status, int *did)
 {
-	struct ctx	*x;
-	int		 i;
+	int	k = -1, i = -1;
 
-	if (atomic_load(&q->len) == 0 || (x = ctx_get(status)) == NULL)
+	if (atomic_load(&q->len) == 0)
 		return NULL;
-	if ((i = ring_pop(q)) < 0) {
-		ctx_put(x);
+	pthread_mutex_lock(&slot_mtx);
+	if (atomic_load(&q->len) > 0 && (k = ctx_pop_locked(status)) >= 0)
+		i = ring_pop_locked(q);
+	pthread_mutex_unlock(&slot_mtx);
+	if (k < 0)
 		return NULL;
-	}
 	*did = 1;
-	return serve(x, &conns[i]);
+	return serve(ctx_claim(k, status), &conns[i]);
 }
 
 /*
@@ -1050,12 +1109,13 @@ worker_main(void *arg)
 	worker_sched();
 	active_self(w->id);
 	for (;;) {
-		active_gate(w->id);
+		/* queued work first: a context this thread gave back may wait */
 		active_begin(w->id);
 		did = on_queued(w);
 		active_end(w->id);
 		if (did)
 			continue;
+		active_gate(w->id);
 		if (atomic_load(&quit))
 			break;
 		n = epoll_wait(ep, &ev, 1, -1);
@@ -1294,9 +1354,11 @@ close_idle(void)
 		if (ST_STATE(atomic_load(&conns[i].st)) != SLOT_PARKED ||
 		    !conn_take(&conns[i], 0))
 			continue;
-		if (!conns[i].closing &&
+		/* a closing one keeps its time; a request may be coming */
+		if (conns[i].closing ||
 		    recv(conns[i].fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
-			(void)conn_park(&conns[i], 0, 1);	/* a request came */
+			(void)conn_park(&conns[i],
+			    atomic_load(&conns[i].deadline), 1);
 		else
 			conn_free(&conns[i]);
 	}

@@ -44,8 +44,17 @@ fcgx_conn(FCGX_Request *req, int fd)
 enum fcgx_next
 fcgx_next(FCGX_Request *req)
 {
-	/* on a refusal libfcgi closes fd, then its accept on -1 fails */
-	if (FCGX_Accept_r(req) < 0 || req->ipcFd < 0)
+	int	rc;
+
+	/*
+	 * On a refusal (an unknown role) libfcgi closes fd, then its accept
+	 * on -1 fails; detached makes that close immediate, without the
+	 * lingering reads that would hold the thread.
+	 */
+	req->detached = 1;
+	rc = FCGX_Accept_r(req);
+	req->detached = 0;
+	if (rc < 0 || req->ipcFd < 0)
 		return FCGX_NEXT_CLOSED;
 	return FCGX_NEXT_REQUEST;
 }

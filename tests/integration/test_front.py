@@ -445,6 +445,53 @@ def drain_kept(s):
 
 
 @scenario
+def drain_partial_head(s):
+    """SIGTERM while a connection holds half a request head
+    (front_timeout = 2): the drain keeps the head's deadline, closes the
+    connection when it passes and exits long before its own budget
+    (backend_timeout 30 s + 2 s)."""
+    gw = s.gateway({"workers": 2, "front_timeout": 2, "backend_timeout": 30})
+    c = connect(gw)
+    c.sendall(head("/half")[:40])
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    gw.popen.send_signal(15)
+    check(wait_for(lambda: gw.popen.poll() is not None, 15),
+          "the daemon did not exit within 15 s of SIGTERM with a half "
+          "head open", gw.log_text()[-1500:])
+    took = time.monotonic() - t0
+    c.close()
+    eq(gw.popen.returncode, 0, "exit status", gw.log_text()[-1500:])
+    return "exited %.1f s after SIGTERM" % took
+
+
+@scenario
+def queued_after_block(s):
+    """workers = 1: a request whose answer streams for 2 s (its thread
+    blocks on the backend and a spare takes its place) and a second
+    request queued behind it on another kept connection: once the first
+    ends, the second is served without any other traffic to wake a
+    thread."""
+    gw = s.gateway({"workers": 1, "front_timeout": 30,
+                    "status_uri": "/xff-status"})
+    a, b = connect(gw), connect(gw)
+    a.sendall(request_bytes("/stream?stream=10", keep=True))
+    time.sleep(0.5)
+    b.sendall(request_bytes("/queued", keep=True))
+    ra = answer_on(a, PROBE_TIMEOUT + 5)
+    eq(status_of(ra), 200, "the streamed answer", gw.log_text()[-1500:])
+    t0 = time.monotonic()
+    rb = answer_on(b, PROBE_TIMEOUT)
+    waited = time.monotonic() - t0
+    check(rb is not None and rb.end is not None and status_of(rb) == 200,
+          "the queued request is not served after the first one ended "
+          "(%.1f s)" % waited, gw.log_text()[-1500:])
+    for c in (a, b):
+        c.close()
+    return "served %.3f s after the first ended" % waited
+
+
+@scenario
 def status_while_busy(s):
     """The status page answers while the only worker is busy, and shows
     it busy."""
