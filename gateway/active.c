@@ -75,40 +75,51 @@ demote(int i)
 		wake_spare();
 }
 
-/* Demotes the threads blocked in a step. */
-static void
+/* Demotes the threads blocked in a step; returns the threads in one. */
+static int
 watch(long long now)
 {
 	long long	s;
-	int		i;
+	int		i, busy = 0;
 
 	for (i = 0; i < nslots; i++) {
-		s = atomic_load(&slots[i].since);
-		if (s != 0 && now - s >= ACTIVE_BLOCKED_MS &&
+		if ((s = atomic_load(&slots[i].since)) == 0)
+			continue;
+		busy++;
+		if (now - s >= ACTIVE_BLOCKED_MS &&
 		    !atomic_load(&slots[i].demoted))
 			demote(i);
 	}
+	return busy;
 }
 
-/* The watcher: looks every ACTIVE_BLOCKED_MS until active_quit(). */
+/*
+ * The watcher: looks every ACTIVE_BLOCKED_MS while threads are in
+ * steps, less often (up to ACTIVE_IDLE_MS) while none is, until
+ * active_quit().
+ */
 static void *
 watcher_main(void *arg)
 {
 	struct timespec	ts;
+	long		ms = ACTIVE_BLOCKED_MS;
 
 	(void)arg;
 	pthread_mutex_lock(&mtx);
 	while (!atomic_load(&quitting)) {
 		if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
 			break;
-		ts.tv_nsec += ACTIVE_BLOCKED_MS * 1000000L;
+		ts.tv_nsec += ms * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
 		(void)pthread_cond_timedwait(&watch_cv, &mtx, &ts);
 		pthread_mutex_unlock(&mtx);
-		watch(clock_ms());
+		if (watch(clock_ms()) > 0)
+			ms = ACTIVE_BLOCKED_MS;
+		else if ((ms *= 2) > ACTIVE_IDLE_MS)
+			ms = ACTIVE_IDLE_MS;
 		atomic_store(&stats.threads_active, atomic_load(&active));
 		pthread_mutex_lock(&mtx);
 	}

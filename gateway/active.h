@@ -17,6 +17,8 @@
  * the waits active_block() was not told of (inside libfcgi).
  */
 #define ACTIVE_BLOCKED_MS	10
+/* The watcher's longest sleep while no thread is in a step (ms). */
+#define ACTIVE_IDLE_MS		160
 
 /*
  * Prepares for nthreads threads (ids 0 to nthreads - 1), target of them
