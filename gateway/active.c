@@ -175,11 +175,10 @@ active_target(void)
 
 /* Waits as a spare while too many threads are active; see active.h. */
 void
-active_gate(int id)
+active_gate(void)
 {
 	int	a;
 
-	(void)id;
 	if (atomic_load(&active) <= target)
 		return;
 	pthread_mutex_lock(&mtx);

@@ -31,11 +31,11 @@ int	active_init(int nthreads, int target, char *err, size_t cap);
 int	active_target(void);
 
 /*
- * Called by thread id before it takes events: returns at once while no
+ * Called by a thread before it takes events: returns at once while no
  * more than the target are active, else sleeps as a spare until a
  * place frees up or active_quit().
  */
-void	active_gate(int id);
+void	active_gate(void);
 
 /* Makes the calling thread thread id (for active_block()). */
 void	active_self(int id);

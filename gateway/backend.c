@@ -317,14 +317,15 @@ rl_send(struct relay *r)
 	return 0;
 }
 
-/* Queues BEGIN_REQUEST and the PARAMS stream, sending full buffers. */
+/* Queues BEGIN_REQUEST and the PARAMS of r->pl, sending full buffers. */
 static int
-rl_head(struct relay *r, const struct params *pl)
+rl_head(struct relay *r)
 {
-	unsigned char	*w = r->b->buf;
-	size_t		 next = 0;
-	long		 k;
-	int		 rc;
+	const struct params	*pl = r->pl;
+	unsigned char		*w = r->b->buf;
+	size_t			 next = 0;
+	long			 k;
+	int			 rc;
 
 	r->wlen = frec_begin(w, REQ_ID, r->cfg->keep_conn);
 	while (next < pl->n) {
@@ -730,7 +731,7 @@ rl_run(struct relay *r, int may_wait)
 	int	rc;
 
 	for (;;) {
-		if ((rc = rl_head(r, r->pl)) == 0)
+		if ((rc = rl_head(r)) == 0)
 			rc = rl_body(r);
 		if (rc == 0 && may_wait && !r->gotany && !r->ended)
 			return RELAY_WAIT;

@@ -1115,7 +1115,7 @@ worker_main(void *arg)
 		active_end(w->id);
 		if (did)
 			continue;
-		active_gate(w->id);
+		active_gate();
 		if (atomic_load(&quit))
 			break;
 		n = epoll_wait(ep, &ev, 1, -1);
@@ -1127,6 +1127,20 @@ worker_main(void *arg)
 	}
 	atomic_fetch_sub(&running, 1);
 	return NULL;
+}
+
+/* Tells every thread to end (those asleep as spares too) and joins them. */
+static void
+stop_threads(void)
+{
+	int	i;
+
+	atomic_store(&quit, 1);
+	(void)eventfd_write(stop_fd, 1);
+	active_quit();
+	for (i = 0; i < nthreads; i++)
+		if (workers[i].started)
+			pthread_join(workers[i].tid, NULL);
 }
 
 /* Releases everything dispatch_start() made (no thread running). */
@@ -1274,12 +1288,7 @@ dispatch_start(int listen_fd, int tcp, const struct config *cfg, char *err,
 	pthread_attr_destroy(&attr);
 	if (i < nthreads) {
 		snprintf(err, cap, "cannot start worker threads");
-		atomic_store(&quit, 1);
-		(void)eventfd_write(stop_fd, 1);
-		active_quit();
-		for (i = 0; i < nthreads; i++)
-			if (workers[i].started)
-				pthread_join(workers[i].tid, NULL);
+		stop_threads();
 		goto fail;
 	}
 	atomic_store(&stats.workers, nworkers);
@@ -1370,7 +1379,7 @@ dispatch_drain(long long deadline_ms)
 {
 	sigset_t	set;
 	struct timespec	ts = { 0, 100000000 };
-	int		i, sig;
+	int		sig;
 
 	atomic_store(&stopping, 1);
 	(void)epoll_ctl(ep, EPOLL_CTL_DEL, lfd, NULL);
@@ -1399,12 +1408,7 @@ dispatch_drain(long long deadline_ms)
 		if (atomic_load(&running) == 0)
 			break;
 	}
-	atomic_store(&quit, 1);
-	(void)eventfd_write(stop_fd, 1);
-	active_quit();
-	for (i = 0; i < nthreads; i++)
-		if (workers[i].started)
-			pthread_join(workers[i].tid, NULL);
+	stop_threads();
 	dispatch_free();
 	return 1;
 }
