@@ -662,15 +662,11 @@ def read_answer(s):
 
 def part_idle(env):
     """Part 5: many kept-alive idle connections."""
-    import resource
     import socket
     out()
     out("## 5. %d FastCGI connections kept alive after one request each, "
         "idle, on a gateway with the default INI" % IDLE_CONNS)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = IDLE_CONNS + 256
-    if soft < want and (hard == resource.RLIM_INFINITY or hard >= want):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    harness.raise_nofile(IDLE_CONNS + 256)
     _, echo = env.echo_app(name="eidle", threads=8)
     gw = env.gateway("[gateway]\nbackend = unix:%s\n\n[trust]\nx_for = 1\n"
                      % echo, name="gwidle")

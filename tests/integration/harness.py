@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import shlex
 import shutil
 import signal
@@ -216,6 +217,14 @@ def check_valgrind(name, log, status):
         raise HarnessError("valgrind: %s (exit status %s): %s; log %s:\n%s"
                            % (name, status, ", ".join(problems), log,
                               text[-12000:]))
+
+
+def raise_nofile(n):
+    """Raises this process's soft RLIMIT_NOFILE (inherited by what it
+    starts) to n when it is lower and the hard limit allows it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n and (hard == resource.RLIM_INFINITY or hard >= n):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n, hard))
 
 
 def find_program(*names):

@@ -28,7 +28,6 @@ import hashlib
 import json
 import os
 import re
-import resource
 import signal
 import socket
 import struct
@@ -1643,9 +1642,7 @@ def refuse_root(s):
 
 def main(argv):
     # nginx and the 1,000-connection test need descriptors
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < 8192 and (hard == resource.RLIM_INFINITY or hard >= 8192):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (8192, hard))
+    H.raise_nofile(8192)
     return H.run_scenarios(argv, TESTS, Suite, timed=True)
 
 

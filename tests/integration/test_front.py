@@ -16,7 +16,6 @@ Each scenario prints "ok NAME" or "FAIL NAME"; the last line is
 """
 import os
 import re
-import resource
 import socket
 import sys
 import threading
@@ -1177,9 +1176,7 @@ def status_queued(s):
 
 
 def main(argv):
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < 4096 and (hard == resource.RLIM_INFINITY or hard >= 4096):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (4096, hard))
+    H.raise_nofile(4096)
     return H.run_scenarios(argv, TESTS, Suite, timed=True)
 
 
